@@ -1,0 +1,23 @@
+"""The project's one exception root and its families.
+
+Third-party errors (pandas, TFDV, ML Metadata, Keras, HTTP clients) are translated at the boundary where
+they happen, with ``raise ... from exc``, so callers only ever catch ``MlopsError``.
+"""
+
+from __future__ import annotations
+
+
+class MlopsError(Exception):
+    """Root of every error this project raises on purpose."""
+
+
+class ConfigError(MlopsError):
+    """Configuration that is missing, malformed or contradictory."""
+
+
+class DataContractError(MlopsError):
+    """A data batch that cannot be read or does not follow the data contract."""
+
+
+class LineageError(MlopsError):
+    """The lineage store (ML Metadata) could not be opened, written or read."""

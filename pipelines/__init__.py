@@ -1,0 +1,1 @@
+"""Kubeflow pipelines of the platform, their local runner and the `mlops` command."""

@@ -21,3 +21,7 @@ class DataContractError(MlopsError):
 
 class LineageError(MlopsError):
     """The lineage store (ML Metadata) could not be opened, written or read."""
+
+
+class ValidationError(MlopsError):
+    """Statistics, a schema or an anomalies artifact that cannot be computed, read or written."""

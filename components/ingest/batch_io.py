@@ -17,16 +17,19 @@ from components.ingest.contract import BY_NAME, Kind
 SUFFIXES = (".csv", ".parquet")
 
 
-def _suffix(path: Path) -> str:
+def batch_suffix(path: Path) -> str:
+    """The file type of a batch path (``.csv`` or ``.parquet``), or a DataContractError naming it."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise DataContractError(f"{path.name}: unsupported file type {suffix or '(none)'}; use .csv or .parquet")
+        raise DataContractError(
+            f"{path.name}: unsupported file type {suffix or '(none)'}; use .csv or .parquet"
+        )
     return suffix
 
 
 def write_batch(frame: pd.DataFrame, path: Path) -> Path:
     """Writes a batch to ``path`` as CSV or Parquet, creating parent folders."""
-    suffix = _suffix(path)
+    suffix = batch_suffix(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
         frame.to_csv(path, index=False)
@@ -41,7 +44,7 @@ def read_batch(path: Path) -> pd.DataFrame:
     Raises:
         DataContractError: when the file is missing, empty of any header, truncated or unreadable.
     """
-    suffix = _suffix(path)
+    suffix = batch_suffix(path)
     if not path.is_file():
         raise DataContractError(f"{path}: no such file")
     try:

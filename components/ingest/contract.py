@@ -62,7 +62,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("plane_seats", Kind.FLOAT, Role.FEATURE, "Seats in the aircraft", nullable=True),
     Column("plane_engines", Kind.FLOAT, Role.FEATURE, "Number of engines", nullable=True),
     Column("plane_engine", Kind.STRING, Role.FEATURE, "Engine type (e.g. Turbo-fan)", nullable=True),
-    Column(LABEL, Kind.INT, Role.LABEL, f"1 when the flight arrived {DELAY_THRESHOLD_MINUTES}+ min late, else 0"),
+    Column(
+        LABEL, Kind.INT, Role.LABEL, f"1 when the flight arrived {DELAY_THRESHOLD_MINUTES}+ min late, else 0"
+    ),
 )
 
 COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in COLUMNS)

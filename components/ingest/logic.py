@@ -19,8 +19,23 @@ MONTHS: tuple[int, ...] = tuple(range(1, 13))
 
 # Known only after take-off: keeping them would leak the label.
 POST_DEPARTURE_COLUMNS = ("dep_time", "dep_delay", "arr_time", "air_time", "arr_delay")
-WEATHER_COLUMNS = ("temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure", "visib")
-PLANE_COLUMNS = {"year": "plane_year", "seats": "plane_seats", "engines": "plane_engines", "engine": "plane_engine"}
+WEATHER_COLUMNS = (
+    "temp",
+    "dewp",
+    "humid",
+    "wind_dir",
+    "wind_speed",
+    "wind_gust",
+    "precip",
+    "pressure",
+    "visib",
+)
+PLANE_COLUMNS = {
+    "year": "plane_year",
+    "seats": "plane_seats",
+    "engines": "plane_engines",
+    "engine": "plane_engine",
+}
 ROW_ORDER = ["time_hour", "sched_dep_time", "origin", "carrier", "flight"]
 
 

@@ -1,0 +1,43 @@
+"""KFP step: materialise the batch a run consumes, from the default data or a user's file."""
+
+from kfp import dsl
+
+from components.images import pipeline_image
+
+
+@dsl.component(base_image=pipeline_image(), install_kfp_package=False)
+def ingest(
+    months: list,
+    data_file: str,
+    metadata_uri: str,
+    run_id: str,
+    pipeline: str,
+    code_version: str,
+    request_id: str,
+    trigger: str,
+    batch: dsl.Output[dsl.Dataset],
+) -> None:
+    """Writes one batch in the data contract (months of 2013, or a copy of ``data_file`` when given)."""
+    from pathlib import Path
+
+    from components.ingest.step import materialise_batch
+    from components.lineage import open_store
+
+    months = [int(month) for month in months]  # KFP hands list items over as JSON numbers (floats)
+    parameters = {
+        "months": ",".join(str(month) for month in months),
+        "data_file": data_file,
+        "request_id": request_id,
+        "trigger": trigger,
+    }
+    with (
+        open_store(metadata_uri) as store,
+        store.execution(
+            run_id=run_id, pipeline=pipeline, component="ingest", version=code_version, parameters=parameters
+        ) as execution,
+    ):
+        if data_file:
+            execution.add_input("source", "Dataset", uri=str(Path(data_file).resolve()))
+        summary = materialise_batch(Path(batch.path), months=months, data_file=data_file)
+        execution.add_output("batch", "Dataset", uri=batch.uri, properties=summary.as_properties())
+    batch.metadata.update(summary.as_properties())

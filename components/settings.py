@@ -1,0 +1,47 @@
+"""Explicit, typed project settings, resolved once by the entry point and passed down.
+
+Nothing reads the environment at import time: the CLI (or a test) calls ``ProjectSettings.resolve``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+STATE_DIR_VARIABLE = "MLOPS_STATE_DIR"
+METADATA_URI_VARIABLE = "MLOPS_METADATA_URI"
+DEFAULT_STATE_DIR = ".mlops"
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    """Where the platform keeps its state on this machine.
+
+    Attributes:
+        state_dir: Folder for the lineage store, pipeline outputs and exported data.
+        metadata_uri: ML Metadata connection (``sqlite:///...``, ``mysql://...``, ``grpc://...``).
+    """
+
+    state_dir: Path
+    metadata_uri: str
+
+    @property
+    def pipeline_root(self) -> Path:
+        return self.state_dir / "pipeline-root"
+
+    @classmethod
+    def resolve(cls, environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> ProjectSettings:
+        """Builds settings from the given environment, with defaults under ``cwd/.mlops``.
+
+        Example:
+            >>> settings = ProjectSettings.resolve({}, Path("/tmp/project"))
+            >>> settings.metadata_uri
+            'sqlite:////tmp/project/.mlops/metadata.sqlite'
+        """
+        environ = os.environ if environ is None else environ
+        base = cwd or Path.cwd()
+        state_dir = (base / environ.get(STATE_DIR_VARIABLE, DEFAULT_STATE_DIR)).resolve()
+        default_uri = f"sqlite:///{state_dir / 'metadata.sqlite'}"
+        return cls(state_dir=state_dir, metadata_uri=environ.get(METADATA_URI_VARIABLE, default_uri))

@@ -1,0 +1,69 @@
+"""``mlops``: the user's entry point to the platform (pipeline environment)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from components.errors import MlopsError
+from components.settings import ProjectSettings
+from pipelines import commands
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlops",
+        description="Continuous training, validation, lineage and serving of a flight-delay model on Kubeflow.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the continuous-training pipeline locally (kfp.local)")
+    run.add_argument("--data", type=Path, help="a batch file in the data contract (.csv or .parquet)")
+    run.add_argument("--months", default="1-6", help="months of 2013 to use without --data (default 1-6)")
+    run.add_argument("--trigger", default="on-demand", help="why this run starts (recorded in lineage)")
+    run.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    run.set_defaults(handler=commands.run)
+
+    data = sub.add_parser("data", help="the default data").add_subparsers(dest="data_command", required=True)
+    export = data.add_parser("export", help="write one month's batch in the data contract")
+    export.add_argument("--month", type=int, required=True, help="month of 2013, 1-12")
+    export.add_argument("--out", type=Path, required=True, help="output file, .csv or .parquet")
+    export.add_argument("--json", action="store_true", help="print what was written as JSON")
+    export.set_defaults(handler=commands.data_export)
+
+    runs = sub.add_parser("runs", help="pipeline runs in the lineage store").add_subparsers(
+        dest="runs_command", required=True
+    )
+    runs_list = runs.add_parser("list", help="list recorded runs")
+    runs_list.add_argument("--json", action="store_true")
+    runs_list.set_defaults(handler=commands.runs_list)
+    runs_show = runs.add_parser("show", help="the steps of one run: versions, timings, parameters, artifacts")
+    runs_show.add_argument("run_id", help="run id (from `mlops runs list`)")
+    runs_show.add_argument("--json", action="store_true")
+    runs_show.set_defaults(handler=commands.runs_show)
+
+    pipeline = sub.add_parser("pipeline", help="pipeline specs").add_subparsers(
+        dest="pipeline_command", required=True
+    )
+    compile_ = pipeline.add_parser("compile", help="compile the pipelines to KFP IR YAML")
+    compile_.add_argument("--out", type=Path, default=Path("build/pipelines"), help="output folder")
+    compile_.set_defaults(handler=commands.pipeline_compile)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = build_parser().parse_args(argv)
+    settings = ProjectSettings.resolve()
+    try:
+        return int(args.handler(args, settings))
+    except MlopsError as exc:
+        print(f"mlops: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

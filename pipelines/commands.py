@@ -1,0 +1,108 @@
+"""The work behind each ``mlops`` command; the parser lives in ``pipelines/cli.py``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from components.errors import ConfigError
+from components.ingest.batch_io import write_batch
+from components.ingest.logic import load_months
+from components.lineage import open_store
+from components.settings import ProjectSettings
+from components.versioning import git_version
+from pipelines.local_runner import run_pipeline_locally
+from pipelines.output import format_table, print_json
+from pipelines.run_summary import find_run, summarise_run
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def parse_months(text: str) -> list[int]:
+    """Parses ``"1-6"``, ``"7"`` or ``"1,3,5"`` into a sorted list of months.
+
+    Raises:
+        ConfigError: for anything else, or months outside 1-12.
+    """
+    try:
+        if "-" in text:
+            first, last = (int(part) for part in text.split("-", 1))
+            months = list(range(first, last + 1))
+        else:
+            months = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise ConfigError(f"months must look like 1-6, 7 or 1,3,5; got {text!r}") from exc
+    if not months or any(not 1 <= month <= 12 for month in months):
+        raise ConfigError(f"months must be within 1-12; got {text!r}")
+    return sorted(set(months))
+
+
+def run(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from pipelines.training import continuous_training
+
+    arguments: dict[str, object] = {
+        "code_version": git_version(PROJECT_DIR),
+        "trigger": args.trigger,
+        "train_months": parse_months(args.months),
+        "data_file": str(args.data.resolve()) if args.data else "",
+    }
+    outcome = run_pipeline_locally(continuous_training, settings, arguments, quiet=args.json)
+    store = open_store(settings.metadata_uri)
+    run_id = find_run(store, outcome.request_id)
+    summary = summarise_run(store, run_id, outcome)
+    if args.json:
+        print_json(summary)
+    else:
+        print(summary["text"])
+    return 0 if outcome.succeeded else 1
+
+
+def data_export(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    frame = load_months([args.month])
+    path = write_batch(frame, args.out)
+    written = {"month": args.month, "rows": len(frame), "columns": frame.shape[1], "path": str(path)}
+    if args.json:
+        print_json(written)
+    else:
+        print(
+            f"wrote {written['rows']} flights of 2013-{args.month:02d} ({written['columns']} columns) to {path}"
+        )
+    return 0
+
+
+def runs_list(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    runs = open_store(settings.metadata_uri).list_runs()
+    if args.json:
+        print_json([record.to_dict() for record in runs])
+    else:
+        print(format_table([record.to_dict() for record in runs], ["run_id", "pipeline", "created"]))
+    return 0
+
+
+def runs_show(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    executions = open_store(settings.metadata_uri).executions_of_run(args.run_id)
+    if not executions:
+        raise ConfigError(f"no run {args.run_id!r} in the lineage store {settings.metadata_uri}")
+    if args.json:
+        print_json([record.to_dict() for record in executions])
+        return 0
+    rows = [
+        {
+            "step": record.component,
+            "state": record.state.value,
+            "version": record.version,
+            "seconds": f"{record.duration_seconds:.2f}",
+            "outputs": ", ".join(f"{a.name}:{a.type}" for a in record.outputs),
+        }
+        for record in executions
+    ]
+    print(format_table(rows, ["step", "state", "version", "seconds", "outputs"]))
+    return 0
+
+
+def pipeline_compile(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from pipelines.compile import compile_pipelines
+
+    for path in compile_pipelines(args.out):
+        print(f"compiled {path}")
+    return 0

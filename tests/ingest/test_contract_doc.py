@@ -1,0 +1,15 @@
+"""CONTRACT.md documents every column of the contract, with its type."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from components.ingest.contract import COLUMNS
+
+CONTRACT_DOC = Path(__file__).resolve().parents[2] / "components" / "ingest" / "CONTRACT.md"
+
+
+def test_every_column_is_documented_with_its_type() -> None:
+    text = CONTRACT_DOC.read_text()
+    for column in COLUMNS:
+        assert f"| `{column.name}` | {column.kind.value} | {column.role.value} |" in text, column.name

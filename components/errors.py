@@ -25,3 +25,11 @@ class LineageError(MlopsError):
 
 class ValidationError(MlopsError):
     """Statistics, a schema or an anomalies artifact that cannot be computed, read or written."""
+
+
+class TrainingError(MlopsError):
+    """A model that cannot be trained, does not converge, or is numerically unsound (NaN/Inf)."""
+
+
+class EvaluationError(MlopsError):
+    """A model that cannot be evaluated, or evaluation results and thresholds that cannot be read."""

@@ -33,3 +33,44 @@ class TrainingError(MlopsError):
 
 class EvaluationError(MlopsError):
     """A model that cannot be evaluated, or evaluation results and thresholds that cannot be read."""
+
+
+class ServingError(MlopsError):
+    """A model that cannot be served, or a prediction request that cannot be answered.
+
+    Attributes:
+        status_code: The HTTP status a server answers with; 4xx means the client must change the request.
+        reason: A short machine-readable code carried in the error body.
+    """
+
+    status_code: int = 500
+    reason: str = "SERVING_ERROR"
+
+    def __init__(self, message: str, *, status_code: int | None = None, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status_code is not None:
+            self.status_code = status_code
+        if reason is not None:
+            self.reason = reason
+
+
+class BadRequestError(ServingError):
+    """A request that breaks the serving contract (shape, type, range, category); never retried as-is."""
+
+    status_code = 400
+    reason = "BAD_REQUEST"
+
+
+class ModelUnavailableError(ServingError):
+    """A model folder that is missing, malformed, or does not match its serving schema."""
+
+    status_code = 503
+    reason = "MODEL_UNAVAILABLE"
+
+
+class ServerProcessError(ServingError):
+    """A model server process that cannot be started, does not become healthy, or cannot be stopped."""
+
+    status_code = 503
+    reason = "SERVER_PROCESS"

@@ -13,7 +13,7 @@ PIPELINE_PY := $(VENV)/bin/python
 SERVING_PY := $(SERVING_VENV)/bin/python
 MLOPS := $(VENV)/bin/mlops
 
-.PHONY: help env run test lint typecheck unit bench bench-validation compile clean
+.PHONY: help env run test lint typecheck unit bench bench-validation compile golden clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -57,3 +57,6 @@ bench: bench-validation ## All benchmarks
 
 clean: ## Remove local state and build outputs (keeps the environments)
 	rm -rf .mlops build
+
+golden: $(VENV)/.synced ## Regenerate the golden compiled pipeline specs after a reviewed change
+	UPDATE_GOLDEN=1 $(VENV)/bin/pytest -q tests/pipelines/test_compile.py

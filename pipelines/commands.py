@@ -47,9 +47,8 @@ def run(args: argparse.Namespace, settings: ProjectSettings) -> int:
         "data_file": str(args.data.resolve()) if args.data else "",
     }
     outcome = run_pipeline_locally(continuous_training, settings, arguments, quiet=args.json)
-    store = open_store(settings.metadata_uri)
-    run_id = find_run(store, outcome.request_id)
-    summary = summarise_run(store, run_id, outcome)
+    with open_store(settings.metadata_uri) as store:
+        summary = summarise_run(store, find_run(store, outcome.request_id), outcome)
     if args.json:
         print_json(summary)
     else:
@@ -71,7 +70,8 @@ def data_export(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 
 def runs_list(args: argparse.Namespace, settings: ProjectSettings) -> int:
-    runs = open_store(settings.metadata_uri).list_runs()
+    with open_store(settings.metadata_uri) as store:
+        runs = store.list_runs()
     if args.json:
         print_json([record.to_dict() for record in runs])
     else:
@@ -80,9 +80,8 @@ def runs_list(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 
 def runs_show(args: argparse.Namespace, settings: ProjectSettings) -> int:
-    executions = open_store(settings.metadata_uri).executions_of_run(args.run_id)
-    if not executions:
-        raise ConfigError(f"no run {args.run_id!r} in the lineage store {settings.metadata_uri}")
+    with open_store(settings.metadata_uri) as store:
+        executions = store.executions_of_run(args.run_id)
     if args.json:
         print_json([record.to_dict() for record in executions])
         return 0

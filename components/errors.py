@@ -23,6 +23,14 @@ class LineageError(MlopsError):
     """The lineage store (ML Metadata) could not be opened, written or read."""
 
 
+class RegistryError(MlopsError):
+    """A model registry operation that is refused or cannot complete.
+
+    Refused: an unknown version, a forbidden stage change, nothing to roll back to. Cannot complete: the
+    writer lock stays taken past the timeout, or concurrent writers keep winning the race.
+    """
+
+
 class ValidationError(MlopsError):
     """Statistics, a schema or an anomalies artifact that cannot be computed, read or written."""
 

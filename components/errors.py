@@ -35,6 +35,10 @@ class ValidationError(MlopsError):
     """Statistics, a schema or an anomalies artifact that cannot be computed, read or written."""
 
 
+class DataValidationHalt(ValidationError):
+    """Bad data: the gate stops the run before training; the message names every anomaly."""
+
+
 class TrainingError(MlopsError):
     """A model that cannot be trained, does not converge, or is numerically unsound (NaN/Inf)."""
 

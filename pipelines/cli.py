@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--months", default="1-6", help="months of 2013 to use without --data (default 1-6)")
     run.add_argument("--trigger", default="on-demand", help="why this run starts (recorded in lineage)")
     run.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    run.add_argument("--verbose", action="store_true", help="show every step's log (kfp.local)")
     run.set_defaults(handler=commands.run)
 
     data = sub.add_parser("data", help="the default data").add_subparsers(dest="data_command", required=True)

@@ -38,7 +38,7 @@ def parse_months(text: str) -> list[int]:
 
 
 def run(args: argparse.Namespace, settings: ProjectSettings) -> int:
-    from pipelines.training import continuous_training
+    from pipelines.training import PIPELINE_NAME, continuous_training
 
     arguments: dict[str, object] = {
         "code_version": git_version(PROJECT_DIR),
@@ -46,7 +46,10 @@ def run(args: argparse.Namespace, settings: ProjectSettings) -> int:
         "train_months": parse_months(args.months),
         "data_file": str(args.data.resolve()) if args.data else "",
     }
-    outcome = run_pipeline_locally(continuous_training, settings, arguments, quiet=args.json)
+    if not args.json:
+        source = args.data or f"months {args.months} of 2013"
+        print(f"running {PIPELINE_NAME} locally on {source} (lineage: {settings.metadata_uri})", flush=True)
+    outcome = run_pipeline_locally(continuous_training, settings, arguments, quiet=not args.verbose)
     with open_store(settings.metadata_uri) as store:
         summary = summarise_run(store, find_run(store, outcome.request_id), outcome)
     if args.json:

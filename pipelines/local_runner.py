@@ -6,11 +6,15 @@ already holds every step's dependencies, and uv-made environments have no ``pip`
 
 from __future__ import annotations
 
-import logging
+import contextlib
+import os
+import sys
 import uuid
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from kfp import local
@@ -24,6 +28,7 @@ class LocalRun:
     succeeded: bool
     error: str | None
     outputs: Mapping[str, Any]
+    log_path: Path | None = None
 
 
 def new_request_id(prefix: str = "run") -> str:
@@ -41,7 +46,8 @@ def run_pipeline_locally(
     """Runs ``pipeline`` with ``arguments`` plus the lineage settings and a fresh ``request_id``.
 
     A failed step does not raise: the run's outcome is returned, and its steps' records stay in the
-    lineage store for the caller to explain the failure.
+    lineage store for the caller to explain the failure. With ``quiet``, the steps' logs go to a file
+    under the state folder instead of the terminal.
     """
     settings.pipeline_root.mkdir(parents=True, exist_ok=True)
     local.init(
@@ -51,17 +57,39 @@ def run_pipeline_locally(
     )
     request_id = str(arguments.get("request_id") or new_request_id())
     full_arguments = {**arguments, "metadata_uri": settings.metadata_uri, "request_id": request_id}
-    kfp_logger = logging.getLogger()
-    previous_level = kfp_logger.level
-    if quiet:
-        kfp_logger.setLevel(logging.WARNING)
-    try:
-        outputs = pipeline(**full_arguments)
-    except RuntimeError as exc:
-        return LocalRun(request_id=request_id, succeeded=False, error=str(exc), outputs={})
-    finally:
-        kfp_logger.setLevel(previous_level)
-    return LocalRun(request_id=request_id, succeeded=True, error=None, outputs=_as_mapping(outputs))
+    log_path = settings.state_dir / "logs" / f"{request_id}.log" if quiet else None
+    with _output_to(log_path), warnings.catch_warnings():
+        # Steps run in this interpreter on purpose; kfp warns because their spec names a container image.
+        warnings.filterwarnings("ignore", message=".*custom or non-Python base image.*")
+        try:
+            outputs = pipeline(**full_arguments)
+        except RuntimeError as exc:
+            return LocalRun(request_id, succeeded=False, error=str(exc), outputs={}, log_path=log_path)
+    return LocalRun(request_id, succeeded=True, error=None, outputs=_as_mapping(outputs), log_path=log_path)
+
+
+@contextlib.contextmanager
+def _output_to(log_path: Path | None) -> Iterator[None]:
+    """Sends this process's and its children's stdout/stderr to ``log_path`` (file descriptors 1 and 2)."""
+    if log_path is None:
+        yield
+        return
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with log_path.open("ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
 
 
 def _as_mapping(outputs: Any) -> Mapping[str, Any]:

@@ -50,8 +50,24 @@ def summarise_run(store: LineageStore, run_id: str | None, outcome: LocalRun) ->
     status = "succeeded" if outcome.succeeded else "FAILED"
     lines = [f"run {run_id or '(no step recorded)'} {status}  [request {outcome.request_id}]"]
     lines.append(format_table(rows, ["step", "state", "seconds", "outputs"]))
-    if outcome.error:
+    verdicts = [
+        o["properties"]["verdict"]
+        for step in steps
+        for o in step["outputs"]
+        if o["type"] == "ValidationReport"
+    ]
+    if verdicts:
+        summary["validation_verdict"] = verdicts[-1]
+        lines.append(f"validation verdict: {verdicts[-1]}")
+    failures = [f"{step['component']}: {step['error_message']}" for step in steps if step["error_message"]]
+    if failures:
+        summary["failures"] = failures
+        lines += [f"FAILED {failure}" for failure in failures]
+    elif outcome.error:
         lines.append(f"error: {outcome.error}")
+    if outcome.log_path:
+        summary["log"] = str(outcome.log_path)
+        lines.append(f"steps' logs: {outcome.log_path}")
     summary["text"] = "\n".join(lines)
     return summary
 

@@ -20,12 +20,11 @@ def ingest(
     """Writes one batch in the data contract (months of 2013, or a copy of ``data_file`` when given)."""
     from pathlib import Path
 
-    from components.ingest.step import materialise_batch
+    from components.ingest.step import as_months, materialise_batch
     from components.lineage import open_store
 
-    months = [int(month) for month in months]  # KFP hands list items over as JSON numbers (floats)
     parameters = {
-        "months": ",".join(str(month) for month in months),
+        "months": ",".join(str(month) for month in as_months(months)),
         "data_file": data_file,
         "request_id": request_id,
         "trigger": trigger,
@@ -38,6 +37,6 @@ def ingest(
     ):
         if data_file:
             execution.add_input("source", "Dataset", uri=str(Path(data_file).resolve()))
-        summary = materialise_batch(Path(batch.path), months=months, data_file=data_file)
+        summary = materialise_batch(Path(batch.path), months=as_months(months), data_file=data_file)
         execution.add_output("batch", "Dataset", uri=batch.uri, properties=summary.as_properties())
     batch.metadata.update(summary.as_properties())

@@ -30,6 +30,24 @@ class BatchSummary:
         return properties
 
 
+def as_months(values: Sequence[object]) -> list[int]:
+    """Months from a KFP list parameter, whose items arrive as ints, floats or their strings.
+
+    Raises:
+        DataContractError: for an item that is not a whole number.
+    """
+    months = []
+    for value in values:
+        try:
+            number = float(str(value))
+        except ValueError as exc:
+            raise DataContractError(f"month {value!r} is not a number") from exc
+        if not number.is_integer():
+            raise DataContractError(f"month {value!r} is not a whole number")
+        months.append(int(number))
+    return months
+
+
 def materialise_batch(artifact_dir: Path, *, months: Sequence[int], data_file: str = "") -> BatchSummary:
     """Writes the batch of ``months``, or a byte-for-byte copy of the user's ``data_file``, into ``artifact_dir``.
 

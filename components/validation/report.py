@@ -20,6 +20,10 @@ UNREADABLE_FILE = "UNREADABLE_FILE"
 ALL_NULL_COLUMN = "ALL_NULL_COLUMN"
 BATCH_LEVEL = "(batch)"  # the feature name of anomalies about the batch as a whole
 
+# Files inside a validation report artifact folder.
+REPORT_FILE = "report.json"
+ANOMALIES_FILE = "anomalies.pbtxt"
+
 
 @dataclass(frozen=True)
 class Anomaly:

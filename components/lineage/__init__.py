@@ -23,8 +23,11 @@ from components.lineage.config import (
 )
 from components.lineage.recorder import ExecutionRecorder
 from components.lineage.records import (
+    ActionRecord,
+    ActionSpec,
     ArtifactRecord,
     ArtifactSpec,
+    ContextRecord,
     ExecutionRecord,
     ExecutionState,
     PropertyValue,
@@ -34,8 +37,11 @@ from components.lineage.store import LineageStore, open_store
 
 __all__ = [
     "DEFAULT_METADATA_URI",
+    "ActionRecord",
+    "ActionSpec",
     "ArtifactRecord",
     "ArtifactSpec",
+    "ContextRecord",
     "ExecutionRecord",
     "ExecutionRecorder",
     "ExecutionState",

@@ -86,8 +86,39 @@ def artifacts_of_type(store: MetadataStore, type_name: str) -> list[ArtifactReco
     # The producer's name for an artifact wins; one never produced here keeps its first reader's name.
     for event in store.get_events_by_artifact_ids([a.id for a in artifacts]):
         if event.type == pb2.Event.OUTPUT or event.artifact_id not in names:
-            names[event.artifact_id] = _path_name(event)
-    return [_artifact_record(a, names.get(a.id, "")) for a in artifacts]
+            names[event.artifact_id] = path_name(event)
+    return [artifact_record(a, names.get(a.id, "")) for a in artifacts]
+
+
+def artifact_by_id(store: MetadataStore, artifact_id: int) -> ArtifactRecord:
+    """Returns one artifact with its current properties, named after the role its producer gave it.
+
+    Raises:
+        LineageError: when no artifact has that id.
+    """
+    found = store.get_artifacts_by_id([artifact_id])
+    if not found:
+        raise LineageError(f"no artifact with id {artifact_id} in the lineage store")
+    events = store.get_events_by_artifact_ids([artifact_id])
+    # As in artifacts_of_type: the producer's name wins, else the first reader's.
+    names = [path_name(e) for e in events if e.type == pb2.Event.OUTPUT] + [path_name(e) for e in events]
+    return artifact_record(found[0], names[0] if names else "")
+
+
+def producer(store: MetadataStore, artifact_id: int) -> ExecutionRecord | None:
+    """Returns the execution that output an artifact, or None for an artifact nobody produced.
+
+    Raises:
+        LineageError: when no artifact has that id.
+    """
+    if not store.get_artifacts_by_id([artifact_id]):
+        raise LineageError(f"no artifact with id {artifact_id} in the lineage store")
+    producer_ids = {
+        e.execution_id for e in store.get_events_by_artifact_ids([artifact_id]) if e.type == pb2.Event.OUTPUT
+    }
+    # Outputs are always new artifacts, so an artifact has at most one producer.
+    records = _records(store, store.get_executions_by_id(producer_ids)) if producer_ids else []
+    return min(records, key=lambda r: r.id) if records else None
 
 
 def execution_by_id(store: MetadataStore, execution_id: int) -> ExecutionRecord:
@@ -125,7 +156,7 @@ def _record(
 
     def side(kind: int) -> tuple[ArtifactRecord, ...]:
         return tuple(
-            _artifact_record(artifacts[e.artifact_id], _path_name(e)) for e in events if e.type == kind
+            artifact_record(artifacts[e.artifact_id], path_name(e)) for e in events if e.type == kind
         )
 
     return ExecutionRecord(
@@ -145,7 +176,8 @@ def _record(
     )
 
 
-def _artifact_record(artifact: Proto, name: str) -> ArtifactRecord:
+def artifact_record(artifact: Proto, name: str) -> ArtifactRecord:
+    """Builds the record of an MLMD artifact, given the role it is seen in."""
     return ArtifactRecord(
         id=artifact.id,
         name=name,
@@ -179,7 +211,8 @@ def _topological(records: list[ExecutionRecord]) -> list[ExecutionRecord]:
     return ordered
 
 
-def _path_name(event: Proto) -> str:
+def path_name(event: Proto) -> str:
+    """The role an event gives its artifact: the first key of the event path."""
     steps = event.path.steps
     return str(steps[0].key) if steps else ""
 

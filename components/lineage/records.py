@@ -11,8 +11,11 @@ from typing import Any
 from components.lineage._mlmd import PropertyValue
 
 __all__ = [
+    "ActionRecord",
+    "ActionSpec",
     "ArtifactRecord",
     "ArtifactSpec",
+    "ContextRecord",
     "ExecutionRecord",
     "ExecutionState",
     "PropertyValue",
@@ -58,7 +61,8 @@ class ArtifactRecord:
         name: Its role in the execution it was read with (the event path), else its producing role.
         type: Artifact type name.
         uri: Where its content lives.
-        properties: The properties recorded when it was first stored.
+        properties: Its custom properties: those recorded when it was first stored, plus any later
+            updates made with ``LineageStore.commit_actions``.
     """
 
     id: int
@@ -148,3 +152,70 @@ class RunRecord:
     def to_dict(self) -> dict[str, Any]:
         """Returns a JSON-ready dict."""
         return {"run_id": self.run_id, "pipeline": self.pipeline, "created": self.created.isoformat()}
+
+
+@dataclass(frozen=True)
+class ContextRecord:
+    """A group of executions and artifacts (a pipeline run, a registered model...).
+
+    Attributes:
+        id: ML Metadata context id.
+        type: Context type name, e.g. ``"RegisteredModel"``.
+        name: Its name, unique among contexts of its type.
+    """
+
+    id: int
+    type: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """A decision taken about existing artifacts, recorded as an execution that is not a component run.
+
+    A stage transition in the model registry is one: it reads a model version and changes its stage.
+
+    Attributes:
+        type: Execution type name, e.g. ``"StageTransition"``; never ``"ComponentExecution"``.
+        name: Unique among executions of ``type``. A writer whose action name was taken first writes
+            nothing, which makes names usable as optimistic-concurrency tokens.
+        properties: Facts about the decision (str, int, float or bool values).
+        inputs: The artifacts it is about: role (the event path) to artifact id.
+    """
+
+    type: str
+    name: str
+    properties: Mapping[str, PropertyValue] = field(default_factory=dict)
+    inputs: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ActionRecord:
+    """An action as stored.
+
+    Attributes:
+        id: ML Metadata execution id.
+        type: Execution type name.
+        name: Its unique name.
+        properties: Its properties.
+        inputs: The artifacts it is about, named by their role, as they are now (current properties).
+        created: When the store recorded it, UTC, millisecond precision.
+    """
+
+    id: int
+    type: str
+    name: str
+    properties: Mapping[str, PropertyValue]
+    inputs: tuple[ArtifactRecord, ...]
+    created: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """Returns a JSON-ready dict (times as ISO-8601 strings)."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "name": self.name,
+            "properties": dict(self.properties),
+            "inputs": [artifact.to_dict() for artifact in self.inputs],
+            "created": self.created.isoformat(),
+        }

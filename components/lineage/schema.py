@@ -65,6 +65,18 @@ class TypeRegistry:
             lambda: pb2.ContextType(name=PIPELINE_CONTEXT_TYPE),
         )
 
+    def action_type(self, store: MetadataStore, name: str) -> int:
+        """Returns the id of the action (non-component execution) type ``name``, registering it if needed.
+
+        Action types declare no properties: an action's facts go to custom properties, so each caller
+        shapes its own without a schema migration.
+        """
+        return self._id(("execution", name), store.put_execution_type, lambda: pb2.ExecutionType(name=name))
+
+    def context_type(self, store: MetadataStore, name: str) -> int:
+        """Returns the id of the context type ``name``, registering it (with no properties) if needed."""
+        return self._id(("context", name), store.put_context_type, lambda: pb2.ContextType(name=name))
+
     def artifact_type(self, store: MetadataStore, name: str) -> int:
         """Returns the id of the artifact type ``name``, registering it if needed."""
         return self._id(("artifact", name), store.put_artifact_type, lambda: pb2.ArtifactType(name=name))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -9,19 +11,26 @@ from types import TracebackType
 from ml_metadata.metadata_store.metadata_store import MetadataStore
 
 from components.errors import LineageError
-from components.lineage import reader, writer
+from components.lineage import actions, reader, writer
 from components.lineage._mlmd import translated
 from components.lineage.config import SqliteConfig, StoreConfig, parse_metadata_uri
 from components.lineage.recorder import ExecutionRecorder
 from components.lineage.records import (
+    ActionRecord,
+    ActionSpec,
     ArtifactRecord,
     ArtifactSpec,
+    ContextRecord,
     ExecutionRecord,
     ExecutionState,
     PropertyValue,
     RunRecord,
 )
 from components.lineage.schema import TypeRegistry
+
+_CONCURRENT_WRITES = "Concurrent writes aborted"
+_OPEN_ATTEMPTS = 6
+_OPEN_BACKOFF_SECONDS = 0.05
 
 
 class LineageStore:
@@ -47,7 +56,7 @@ class LineageStore:
             except OSError as exc:
                 raise LineageError(f"cannot create the folder for {config.path}: {exc}") from exc
         with translated(f"opening {config!r}"):
-            self._mlmd: MetadataStore | None = MetadataStore(config.to_proto())
+            self._mlmd: MetadataStore | None = _connect(config)
         self._types = TypeRegistry()
 
     @property
@@ -195,10 +204,116 @@ class LineageStore:
         with translated(f"listing {type_name!r} artifacts"):
             return reader.artifacts_of_type(self._open(), type_name)
 
+    def artifact(self, artifact_id: int) -> ArtifactRecord:
+        """Returns one artifact with its current properties.
+
+        Raises:
+            LineageError: when the artifact is unknown.
+        """
+        with translated(f"reading artifact {artifact_id}"):
+            return reader.artifact_by_id(self._open(), artifact_id)
+
+    def producer(self, artifact_id: int) -> ExecutionRecord | None:
+        """Returns the execution that output an artifact, or None when nobody produced it (raw input).
+
+        Raises:
+            LineageError: when the artifact is unknown.
+        """
+        with translated(f"finding the producer of artifact {artifact_id}"):
+            return reader.producer(self._open(), artifact_id)
+
+    def ensure_context(self, type_name: str, name: str) -> ContextRecord:
+        """Returns the context ``name`` of type ``type_name`` (e.g. a registered model), creating it if needed.
+
+        Safe when several processes create the same context at once: all get the one stored.
+        """
+        with translated(f"creating context {type_name}/{name}"):
+            return actions.ensure_context(self._open(), self._types, type_name, name)
+
+    def find_context(self, type_name: str, name: str) -> ContextRecord | None:
+        """Returns the context ``name`` of type ``type_name``, or None when it does not exist."""
+        with translated(f"reading context {type_name}/{name}"):
+            return actions.find_context(self._open(), type_name, name)
+
+    def artifacts_of_context(self, context_id: int, type_name: str) -> list[ArtifactRecord]:
+        """Returns the artifacts of one type attributed to a context, oldest first, with current properties."""
+        with translated(f"listing {type_name!r} artifacts of context {context_id}"):
+            return actions.artifacts_of_context(self._open(), context_id, type_name)
+
+    def actions_of_context(self, context_id: int, type_name: str) -> list[ActionRecord]:
+        """Returns the actions of one type associated with a context, oldest first."""
+        with translated(f"listing {type_name!r} actions of context {context_id}"):
+            return actions.actions_of_context(self._open(), context_id, type_name)
+
+    def actions_on_artifact(self, artifact_id: int, type_name: str) -> list[ActionRecord]:
+        """Returns the actions of one type that took the artifact as an input, oldest first.
+
+        Raises:
+            LineageError: when the artifact is unknown.
+        """
+        with translated(f"listing {type_name!r} actions on artifact {artifact_id}"):
+            return actions.actions_on_artifact(self._open(), artifact_id, type_name)
+
+    def commit_actions(
+        self,
+        context_id: int,
+        actions_to_record: Sequence[ActionSpec],
+        *,
+        artifact_updates: Mapping[int, Mapping[str, PropertyValue]] | None = None,
+    ) -> list[ActionRecord] | None:
+        """Records actions and updates artifacts' properties, all in one transaction.
+
+        Updated properties are merged into the artifacts' custom properties (a key given replaces its old
+        value; other keys stay). Each artifact updated or named as an input is attributed to the context,
+        and each action is associated with it. Updates are read-modify-write: callers that may race on the
+        same artifacts serialize through unique action names, as the model registry does.
+
+        Args:
+            context_id: The context grouping the actions (from ``ensure_context``).
+            actions_to_record: The actions, in order; names unique per action type.
+            artifact_updates: Artifact id to the properties to set on it.
+
+        Returns:
+            The recorded actions, in the given order; or None when another writer already recorded an
+            action with one of these names, in which case nothing of this call was written.
+
+        Raises:
+            LineageError: for invalid specs, an unknown artifact or context, or a store error.
+
+        Example:
+            >>> model = store.ensure_context("RegisteredModel", "flight-delay")
+            >>> store.commit_actions(
+            ...     model.id,
+            ...     [ActionSpec("StageTransition", "flight-delay/1", {"to_stage": "blessed"}, {"version": 7})],
+            ...     artifact_updates={7: {"stage": "blessed"}},
+            ... )
+        """
+        mlmd = self._open()
+        with translated(f"committing {len(actions_to_record)} action(s) on context {context_id}"):
+            return actions.commit(mlmd, self._types, context_id, actions_to_record, artifact_updates or {})
+
     def _open(self) -> MetadataStore:
         if self._mlmd is None:
             raise LineageError("the lineage store is closed")
         return self._mlmd
+
+
+def _connect(config: StoreConfig) -> MetadataStore:
+    """Opens MLMD, retrying the SQLite schema check that fails when other processes open the file at once.
+
+    Opening a SQLite store runs a schema transaction; MLMD gives up on it after a few busy retries and
+    raises ``RuntimeError("Concurrent writes aborted ...")`` when several processes open the same file
+    together (measured: 1 to 3 of 12 simultaneous opens). Reads and writes after opening retry on their own.
+    """
+    for attempt in range(_OPEN_ATTEMPTS):
+        try:
+            return MetadataStore(config.to_proto())
+        except RuntimeError as exc:
+            if _CONCURRENT_WRITES not in str(exc) or attempt == _OPEN_ATTEMPTS - 1:
+                raise
+        # Jitter spreads out processes that collided, so they do not collide again in step.
+        time.sleep(_OPEN_BACKOFF_SECONDS * (2**attempt) * (1 + random.random()))
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def open_store(uri: str) -> LineageStore:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,6 +36,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--json", action="store_true", help="print what was written as JSON")
     export.set_defaults(handler=commands.data_export)
 
+    schema = sub.add_parser("schema", help="the data schema").add_subparsers(
+        dest="schema_command", required=True
+    )
+    infer = schema.add_parser(
+        "infer", help="draft a schema from any batch, to curate by hand (see components/schema/README.md)"
+    )
+    infer.add_argument("--data", type=Path, required=True, help="a batch file (.csv or .parquet)")
+    infer.add_argument("--out", type=Path, required=True, help="where to write the draft (.pbtxt)")
+    infer.set_defaults(handler=commands.schema_infer)
+
     runs = sub.add_parser("runs", help="pipeline runs in the lineage store").add_subparsers(
         dest="runs_command", required=True
     )
@@ -57,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Google client libraries warn about Python support dates on import; not the user's concern here.
+    warnings.filterwarnings("ignore", category=FutureWarning)
     args = build_parser().parse_args(argv)
     settings = ProjectSettings.resolve()
     try:

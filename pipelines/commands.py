@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from components.errors import ConfigError
-from components.ingest.batch_io import write_batch
+from components.ingest.batch_io import read_batch, write_batch
 from components.ingest.logic import load_months
 from components.lineage import open_store
 from components.settings import ProjectSettings
@@ -69,6 +69,19 @@ def data_export(args: argparse.Namespace, settings: ProjectSettings) -> int:
         print(
             f"wrote {written['rows']} flights of 2013-{args.month:02d} ({written['columns']} columns) to {path}"
         )
+    return 0
+
+
+def schema_infer(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from components.schema.logic import infer_draft_schema, write_schema
+
+    frame = read_batch(args.data)
+    draft = infer_draft_schema(frame)
+    write_schema(draft, args.out)
+    print(
+        f"drafted a schema of {len(draft.feature)} features from {len(frame)} rows of {args.data} into {args.out}"
+    )
+    print("curate it before use: domains, value ranges, presence (see components/schema/README.md)")
     return 0
 
 

@@ -14,8 +14,9 @@ import pytest
 
 from components.ingest.batch_io import write_batch
 from components.schema.logic import Schema
-from components.validation.logic import ValidationResult, validate_batch_file
-from components.validation.report import BATCH_LEVEL, EMPTY_BATCH, UNREADABLE_FILE
+from components.statistics.logic import compute_statistics
+from components.validation.logic import ValidationResult, validate_batch_file, validate_statistics
+from components.validation.report import ALL_NULL_COLUMN, BATCH_LEVEL, EMPTY_BATCH, UNREADABLE_FILE
 
 
 def _missing_column(frame: pd.DataFrame) -> pd.DataFrame:
@@ -227,3 +228,22 @@ def test_binary_garbage_halts_as_unreadable(tmp_path: Path, schema: Schema) -> N
     report = validate_batch_file(path, schema).report
 
     assert report.anomaly_types(BATCH_LEVEL) == {UNREADABLE_FILE}
+
+
+def test_all_null_column_is_named_when_the_schema_sets_no_min_count(
+    july: pd.DataFrame, schema: Schema
+) -> None:
+    # A drafted schema without presence.min_count lets TFDV pass an empty, mostly-missing column.
+    lenient = Schema()
+    lenient.CopyFrom(schema)
+    for feature in lenient.feature:
+        feature.presence.ClearField("min_count")
+    gust = next(f for f in lenient.feature if f.name == "wind_gust")
+    gust.presence.min_fraction = 0.0
+
+    result = validate_statistics(compute_statistics(july.assign(wind_gust=np.nan)), lenient)
+
+    assert result.report.verdict == "halt"
+    assert result.report.anomaly_types("wind_gust") == {ALL_NULL_COLUMN}
+    reason = result.anomalies.anomaly_info["wind_gust"].reason[0]
+    assert reason.short_description == ALL_NULL_COLUMN

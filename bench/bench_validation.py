@@ -1,0 +1,72 @@
+"""Wall time of statistics and validation for 1, 6 and 12 months of the default data.
+
+Run: ``.venv/bin/python bench/bench_validation.py [--repeats N]``. Prints a plain text table; the time
+to load and join the raw tables is excluded (it is the ingest step's cost, not validation's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import TypeVar
+
+from components.ingest.logic import load_year, select_months
+from components.schema.logic import load_schema
+from components.statistics.logic import compute_statistics
+from components.validation.config import load_thresholds
+from components.validation.logic import validate_statistics
+
+T = TypeVar("T")
+SIZES = {"1 month (Jan)": [1], "6 months (Jan-Jun)": list(range(1, 7)), "12 months": list(range(1, 13))}
+
+
+def _timed(action: Callable[[], T], repeats: int) -> tuple[T, float]:
+    """The result of the last run and the median wall time in seconds."""
+    times = []
+    result: T | None = None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = action()
+        times.append(time.perf_counter() - start)
+    assert result is not None
+    return result, statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="runs per measurement; the median is shown")
+    args = parser.parse_args()
+
+    year = load_year()
+    schema, thresholds = load_schema(), load_thresholds()
+    # Drift is measured against a fixed month so every row of the table does the same validation work.
+    previous = compute_statistics(select_months(year, [7]))
+    # Warm-up: the first TFDV call pays for lazy imports and generator set-up.
+    validate_statistics(compute_statistics(year.head(100)), schema, previous=previous, thresholds=thresholds)
+
+    header = (
+        f"{'batch':<20} {'rows':>9} {'statistics s':>13} {'validation s':>13} {'total s':>9} {'measured':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for label, months in SIZES.items():
+        frame = select_months(year, months)
+        stats, stats_time = _timed(partial(compute_statistics, frame), args.repeats)
+        result, validation_time = _timed(
+            partial(validate_statistics, stats, schema, previous=previous, thresholds=thresholds),
+            args.repeats,
+        )
+        print(
+            f"{label:<20} {len(frame):>9,} {stats_time:>13.3f} {validation_time:>13.3f} "
+            f"{stats_time + validation_time:>9.3f} {len(result.report.measurements):>9}"
+        )
+    print(
+        f"\nmedian of {args.repeats} runs; validation includes drift against July 2013 (23 features measured)"
+    )
+
+
+if __name__ == "__main__":
+    main()

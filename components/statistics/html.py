@@ -67,24 +67,33 @@ def _histogram_svg(buckets: Sequence[Bucket]) -> str:
     )
 
 
+def _share(share: float) -> str:
+    return "<1%" if 0 < share < 0.005 else f"{share:.0%}"
+
+
 def _top_values_svg(buckets: Sequence[Bucket], present: int) -> str:
-    """Horizontal bars for the most frequent values, as a share of the rows that have a value."""
+    """Horizontal bars for the most frequent values, as a share of the rows that have a value.
+
+    Bars are scaled to 100% of rows, not to the largest value, so a feature with many rare values (a key
+    such as ``tailnum``) shows short bars instead of a row of full ones.
+    """
     shown = list(buckets[:_TOP_SHOWN])
     if not shown:
         return '<svg width="0" height="0" role="img" aria-label="no values"></svg>'
     row = 12
     label_width = 70
-    scale = (_CHART_WIDTH - label_width - 34) / (max(b.count for b in shown) or 1.0)
+    full = _CHART_WIDTH - label_width - 30
     parts = []
     for index, bucket in enumerate(shown):
         y = index * row
         share = bucket.count / present if present else 0.0
+        width = max(full * share, 0.5)
         label = bucket.label if len(bucket.label) <= 10 else bucket.label[:9] + "…"
         parts.append(
             f'<text x="0" y="{y + 9}">{escape(label)}</text>'
-            f'<rect x="{label_width}" y="{y + 1}" width="{max(bucket.count * scale, 0.5):.1f}" height="{row - 3}" '
+            f'<rect x="{label_width}" y="{y + 1}" width="{width:.1f}" height="{row - 3}" '
             f'fill="#10b981"><title>{escape(bucket.label)}: {bucket.count:,.0f}</title></rect>'
-            f'<text x="{label_width + bucket.count * scale + 3:.1f}" y="{y + 9}">{share:.0%}</text>'
+            f'<text x="{label_width + width + 3:.1f}" y="{y + 9}">{_share(share)}</text>'
         )
     return (
         f'<svg width="{_CHART_WIDTH}" height="{len(shown) * row}" role="img" aria-label="top values">'

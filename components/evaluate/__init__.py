@@ -1,0 +1,1 @@
+"""Evaluation step: metrics on later data, slices, blessing against thresholds and production, report."""

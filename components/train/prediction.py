@@ -1,0 +1,69 @@
+"""Turning frames into model inputs batches and probabilities out of a Keras model."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from components.train.features import to_model_inputs
+from components.train.model import OUTPUT_NAME
+
+PREDICT_BATCH_SIZE = 8192
+
+
+def as_dataset(
+    inputs: Mapping[str, np.ndarray],
+    labels: np.ndarray | None = None,
+    batch_size: int = PREDICT_BATCH_SIZE,
+    shuffle_seed: int | None = None,
+) -> tf.data.Dataset:
+    """Model inputs (and labels) as a batched ``tf.data.Dataset``.
+
+    Keras 3 refuses dicts of numpy string arrays in ``fit`` and ``predict``; a dataset built from
+    tensor slices carries them as ``tf.string`` and works.
+
+    Args:
+        inputs: Named model inputs, as ``to_model_inputs`` returns them.
+        labels: Labels of shape (rows, 1), for ``fit`` and ``evaluate``; None to predict.
+        batch_size: Rows per batch.
+        shuffle_seed: When given, rows are reshuffled every epoch in an order fixed by this seed.
+    """
+    features = {name: tf.constant(values) for name, values in inputs.items()}
+    elements = features if labels is None else (features, {OUTPUT_NAME: tf.constant(labels)})
+    dataset = tf.data.Dataset.from_tensor_slices(elements)
+    if shuffle_seed is not None:
+        rows = len(next(iter(inputs.values())))
+        dataset = dataset.shuffle(rows, seed=shuffle_seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def predict_inputs(model: keras.Model, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Delay probabilities for model inputs, as float64 of shape (rows,)."""
+    rows = len(next(iter(inputs.values())))
+    if rows == 0:
+        return np.zeros(0, dtype="float64")
+    outputs = model.predict(as_dataset(inputs), verbose=0)
+    return np.asarray(outputs[OUTPUT_NAME], dtype="float64").reshape(-1)
+
+
+def predict_proba(model: keras.Model, frame: pd.DataFrame) -> np.ndarray:
+    """Delay probability of every row of a contract frame.
+
+    Args:
+        model: A model from ``train_model`` or ``load_model``.
+        frame: Rows following the data contract; only the feature columns are read.
+
+    Returns:
+        Probabilities in [0, 1], float64, shape (rows,), in the frame's row order.
+
+    Raises:
+        DataContractError: when a feature column is absent or malformed.
+
+    Example:
+        >>> probabilities = predict_proba(load_model(Path("artifact")), load_months([7]))
+    """
+    return predict_inputs(model, to_model_inputs(frame))

@@ -1,0 +1,50 @@
+"""Real-data fixtures for the training tests: the year joined once, one small model trained once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from components.ingest.logic import load_year, select_months
+from components.train.artifact import export_model
+from components.train.hyperparameters import HyperParameters
+from components.train.logic import TrainedModel, train_model
+
+# Every 4th flight of a quarter keeps the time order (the split is by time) at a fifth of the cost.
+STRIDE = 4
+FAST = HyperParameters(
+    epochs=3, batch_size=256, hidden_units=(32, 16), embedding_dim=4, early_stopping_patience=1
+)
+
+
+def every_nth(frame: pd.DataFrame, stride: int = STRIDE) -> pd.DataFrame:
+    return frame.iloc[::stride].reset_index(drop=True)
+
+
+@pytest.fixture(scope="session")
+def year() -> pd.DataFrame:
+    return load_year()
+
+
+@pytest.fixture(scope="session")
+def train_frame(year: pd.DataFrame) -> pd.DataFrame:
+    """About 20,000 flights of January to March."""
+    return every_nth(select_months(year, [1, 2, 3]))
+
+
+@pytest.fixture(scope="session")
+def later_month(year: pd.DataFrame) -> pd.DataFrame:
+    """About 7,000 flights of April: after the training window."""
+    return every_nth(select_months(year, [4]))
+
+
+@pytest.fixture(scope="session")
+def trained(train_frame: pd.DataFrame) -> TrainedModel:
+    return train_model(train_frame, FAST)
+
+
+@pytest.fixture(scope="session")
+def artifact_dir(trained: TrainedModel, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return export_model(trained, tmp_path_factory.mktemp("model") / "artifact")

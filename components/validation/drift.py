@@ -10,7 +10,7 @@ from __future__ import annotations
 from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2
 
 from components.validation.config import ComparisonThresholds, Thresholds
-from components.validation.report import Comparison, DriftMeasurement, Metric
+from components.validation.report import Comparison, DriftMeasurement, Metric, Unmeasured
 
 _METRICS: dict[int, Metric] = {
     anomalies_pb2.DriftSkewInfo.Measurement.JENSEN_SHANNON_DIVERGENCE: "jensen_shannon_divergence",
@@ -87,3 +87,27 @@ def measurements(
         found += _read(info, "drift", thresholds.drift, features)
         found += _read(info, "skew", thresholds.skew, features)
     return tuple(sorted(found, key=lambda m: (m.comparison, m.feature)))
+
+
+def unmeasured(
+    found: tuple[DriftMeasurement, ...],
+    schema: schema_pb2.Schema,
+    thresholds: Thresholds,
+    *,
+    drift: bool,
+    skew: bool,
+) -> tuple[Unmeasured, ...]:
+    """Compared features of the schema that have no measurement, sorted by comparison, then feature."""
+    measured = {(m.comparison, m.feature) for m in found}
+    wanted: list[tuple[Comparison, ComparisonThresholds]] = []
+    if drift:
+        wanted.append(("drift", thresholds.drift))
+    if skew:
+        wanted.append(("skew", thresholds.skew))
+    missing = [
+        Unmeasured(feature.name, comparison)
+        for comparison, config in wanted
+        for feature in schema.feature
+        if feature.name in config.features and (comparison, feature.name) not in measured
+    ]
+    return tuple(sorted(missing, key=lambda u: (u.comparison, u.feature)))

@@ -27,7 +27,7 @@ from components.schema.logic import TRAINING
 from components.statistics.logic import Statistics, compute_statistics, num_examples
 from components.validation import checks
 from components.validation.config import Thresholds, load_thresholds
-from components.validation.drift import measurements, with_comparators
+from components.validation.drift import measurements, unmeasured, with_comparators
 from components.validation.report import BATCH_LEVEL, UNREADABLE_FILE, Anomaly, ValidationReport
 
 Anomalies: TypeAlias = anomalies_pb2.Anomalies
@@ -125,9 +125,16 @@ def validate_statistics(
         found = reported + own
     checks.record(anomalies, own)
     found = sorted(found, key=lambda a: (a.feature, a.type))
-    measured = measurements(anomalies, schema, thresholds) if (previous or serving) else ()
+    compared = previous is not None or serving is not None
+    measured = measurements(anomalies, schema, thresholds) if compared else ()
     report = ValidationReport(
-        batch=batch, num_examples=num_examples(stats), anomalies=tuple(found), measurements=measured
+        batch=batch,
+        num_examples=num_examples(stats),
+        anomalies=tuple(found),
+        measurements=measured,
+        unmeasured=unmeasured(
+            measured, schema, thresholds, drift=previous is not None, skew=serving is not None
+        ),
     )
     return ValidationResult(report=report, anomalies=anomalies, statistics=stats)
 

@@ -56,6 +56,9 @@ def render_report_markdown(report: ValidationReport) -> str:
             f"| {'**yes**' if m.exceeded else 'no'} |"
             for m in sorted(report.measurements, key=_order)
         ]
-    else:
+    elif not report.unmeasured:
         lines.append("Not measured (no previous batch or serving statistics were given).")
+    if report.unmeasured:
+        names = ", ".join(f"{u.comparison} `{u.feature}`" for u in report.unmeasured)
+        lines += ["", f"Could not be measured (the other batch has no values for them): {names}."]
     return "\n".join(lines) + "\n"

@@ -58,6 +58,18 @@ class DriftMeasurement:
 
 
 @dataclass(frozen=True)
+class Unmeasured:
+    """A feature configured for comparison that TFDV could not measure.
+
+    TFDV skips a comparison without an anomaly (only a log line) when the other batch has no values or
+    no histogram for the feature; the report says so instead of silently showing one row fewer.
+    """
+
+    feature: str
+    comparison: Comparison
+
+
+@dataclass(frozen=True)
 class ValidationReport:
     """What validation found in one batch and what the pipeline should do about it.
 
@@ -68,12 +80,15 @@ class ValidationReport:
         num_examples: Rows in the batch (0 when empty or unreadable).
         anomalies: Schema anomalies, sorted by feature then type.
         measurements: Every drift and skew measurement taken, exceeded or not.
+        unmeasured: Features configured for drift or skew that could not be measured (they do not change
+            the verdict: the batch under test is not at fault).
     """
 
     batch: str
     num_examples: int
     anomalies: tuple[Anomaly, ...] = ()
     measurements: tuple[DriftMeasurement, ...] = ()
+    unmeasured: tuple[Unmeasured, ...] = ()
 
     @property
     def verdict(self) -> Verdict:
@@ -118,6 +133,7 @@ class ValidationReport:
                     DriftMeasurement(**{k: v for k, v in raw.items() if k != "exceeded"})
                     for raw in data["measurements"]
                 ),
+                unmeasured=tuple(Unmeasured(**raw) for raw in data.get("unmeasured", [])),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise ValidationError(f"not a validation report: {exc}") from exc

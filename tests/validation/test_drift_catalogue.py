@@ -123,3 +123,18 @@ def test_schema_anomaly_outranks_drift(
 
     assert report.verdict == "halt"
     assert _measured(report, "temp").exceeded
+
+
+def test_a_feature_the_previous_batch_lacks_is_reported_unmeasured(
+    july: pd.DataFrame, july_stats: Statistics, schema: Schema
+) -> None:
+    previous = compute_statistics(july.drop(columns=["temp"]).assign(wind_gust=float("nan")))
+
+    report = validate_statistics(july_stats, schema, previous=previous).report
+
+    assert report.verdict == "proceed"
+    assert [(u.comparison, u.feature) for u in report.unmeasured] == [
+        ("drift", "temp"),
+        ("drift", "wind_gust"),
+    ]
+    assert {m.feature for m in report.measurements}.isdisjoint({"temp", "wind_gust"})

@@ -24,6 +24,7 @@ from components.validation.report import (
     UNREADABLE_FILE,
     Anomaly,
     DriftMeasurement,
+    Unmeasured,
     ValidationReport,
     read_report,
     write_report,
@@ -37,6 +38,7 @@ REPORT = ValidationReport(
         DriftMeasurement("carrier", "drift", "l_infinity", 0.01, 0.05),
         DriftMeasurement("temp", "drift", "jensen_shannon_divergence", 0.52, 0.45),
     ),
+    unmeasured=(Unmeasured("wind_gust", "drift"),),
 )
 
 
@@ -79,6 +81,7 @@ def test_markdown_has_an_anomaly_table_and_a_drift_table() -> None:
     assert "| drift | `carrier` | L-infinity | 0.0100 | 0.0500 | no |" in text
     # Exceeded measurements come first.
     assert text.index("`temp`") < text.index("`carrier`")
+    assert "Could not be measured (the other batch has no values for them): drift `wind_gust`." in text
 
 
 def test_markdown_escapes_pipes_in_descriptions() -> None:

@@ -1,0 +1,288 @@
+"""The Seldon Core v1 model class that serves the flight-delay model over REST and gRPC.
+
+Start it with ``seldon-core-microservice components.serving.model.FlightDelayModel`` and the
+constructor parameters as ``--parameters`` (``components/serving/process.py`` does this), or build it in
+process and hand it to ``seldon_core.wrapper.get_rest_microservice``.
+
+It implements ``predict_raw`` rather than ``predict``: Seldon's ``predict`` path turns a mixed-type
+``ndarray`` into one numpy array of strings before the model sees it, after which ``1`` and ``"1"``
+can no longer be told apart, so a type check would be impossible. A refused request is answered with a
+Seldon failure status carrying the 4xx code (REST uses it as the HTTP status; gRPC returns it in
+``SeldonMessage.status``, since Seldon's gRPC servicer gives the model no call context to abort with),
+so the refusal is counted and logged like any answer. A model failure is raised and becomes a 5xx.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from google.protobuf import json_format
+from seldon_core.flask_utils import SeldonMicroserviceException
+from seldon_core.proto import prediction_pb2
+
+from components.errors import BadRequestError, ModelUnavailableError, ServingError
+from components.ingest.contract import Kind
+from components.serving.inference import Backend, Predictor, load_predictor
+from components.serving.request_log import RequestLog, rejected_record, served_record
+from components.serving.rest_hooks import error_blueprint
+from components.serving.schema import SCHEMA_FILE, ServingSchema
+from components.serving.telemetry import Telemetry
+from components.serving.validation import DEFAULT_MAX_ROWS, parse_request, request_id
+
+logger = logging.getLogger(__name__)
+
+MODEL_NAME = "flight-delay"
+OUTPUT_NAME = "delay_probability"
+SAVED_MODEL_DIR = "saved_model"
+METADATA_FILE = "model.json"
+
+
+class FlightDelayModel:
+    """Serves one model folder (``saved_model/``, ``model.json``, ``serving_schema.json``).
+
+    Args:
+        model_uri: The model folder, a local path or a ``file://`` URI. In a cluster, Seldon's storage
+            initializer downloads remote URIs to a local folder first; other schemes are refused.
+        model_version: The version reported in every response's tags; empty means ``model.json``'s
+            ``version`` key, and a folder with neither is refused.
+        request_log: Folder for the request log (one ``requests-<pid>.jsonl`` per server process);
+            empty disables logging.
+        max_rows: Largest batch accepted per request (status 413 above it).
+        backend: ``session`` or ``signature`` (see ``components/serving/inference.py``).
+        tf_threads: TensorFlow threads per server process.
+
+    Raises:
+        ModelUnavailableError: when the folder, its schema or its metadata cannot be read.
+    """
+
+    def __init__(
+        self,
+        model_uri: str,
+        model_version: str = "",
+        request_log: str = "",
+        max_rows: int = DEFAULT_MAX_ROWS,
+        backend: str = "session",
+        tf_threads: int = 1,
+    ) -> None:
+        self.model_dir = local_model_dir(model_uri)
+        # Cheap reads happen here, in the gunicorn master, so a broken folder fails the start at once;
+        # TensorFlow loads in ``load``, which Seldon calls in every worker after the fork.
+        self.schema = ServingSchema.read(self.model_dir / SCHEMA_FILE)
+        metadata = _read_metadata(self.model_dir / METADATA_FILE)
+        _check_metadata_inputs(metadata, self.schema)
+        self.model_version = model_version or str(metadata.get("version") or "")
+        if not self.model_version:
+            raise ModelUnavailableError(
+                f"no model_version given and none in {self.model_dir / METADATA_FILE}"
+            )
+        self.max_rows = max_rows
+        try:
+            self.backend = Backend(backend)
+        except ValueError as exc:
+            raise ModelUnavailableError(f"backend must be one of {[str(b) for b in Backend]}") from exc
+        self.tf_threads = tf_threads
+        self.request_log = RequestLog(Path(request_log)) if request_log else None
+        self.telemetry = Telemetry()
+        self._predictor: Predictor | None = None
+        self._logged_dropped = 0
+        self.model_error_handler = error_blueprint()
+
+    def load(self) -> None:
+        """Loads the SavedModel and checks it against the serving schema; Seldon calls this per worker."""
+        predictor = load_predictor(
+            self.model_dir / SAVED_MODEL_DIR, backend=self.backend, threads=self.tf_threads
+        )
+        _check_signature(predictor, self.schema)
+        self._predictor = predictor
+        self.health_status()  # the first call builds TensorFlow's kernels: pay it here, not on a request
+        logger.info("loaded %s version %s (%s backend)", self.model_dir, self.model_version, self.backend)
+
+    def predict_raw(self, message: Any) -> Any:
+        """Answers one Seldon request (a decoded JSON body or a ``SeldonMessage``).
+
+        Returns:
+            The response in the request's form: probabilities under ``data`` with names
+            ``["delay_probability"]``, or a failure ``status`` with a 4xx code naming the field at fault.
+            Both carry ``meta.puid`` and ``meta.tags`` (model name and version).
+
+        Raises:
+            SeldonMicroserviceException: status 5xx when the model is not loaded or its call fails.
+        """
+        is_proto = isinstance(message, prediction_pb2.SeldonMessage)
+        body = json_format.MessageToDict(message) if is_proto else message
+        protocol = "grpc" if is_proto else "rest"
+        puid = request_id(body) or uuid.uuid4().hex
+        started = time.perf_counter()
+        try:
+            batch = parse_request(body, self.schema, max_rows=self.max_rows)
+            probabilities = self._loaded().predict(batch.columns)
+        except ServingError as exc:
+            return self._refuse(exc, body, puid, protocol, is_proto)
+        self.telemetry.served(probabilities, (time.perf_counter() - started) * 1000.0)
+        if self.request_log is not None:
+            self.request_log.append(
+                served_record(puid, self.model_version, batch.columns, probabilities, protocol=protocol)
+            )
+        response = {
+            "data": {"names": [OUTPUT_NAME], "ndarray": probabilities.reshape(-1, 1).tolist()},
+            "meta": {"puid": puid, "tags": self.tags(), "metrics": self.metrics()},
+        }
+        return _as_proto(response) if is_proto else response
+
+    def health_status(self) -> dict[str, Any]:
+        """Runs a canned row through validation and the model; raises (a 5xx) unless it yields a probability."""
+        try:
+            batch = parse_request({"jsonData": _canned_record(self.schema)}, self.schema)
+            probability = float(self._loaded().predict(batch.columns)[0])
+        except ServingError as exc:
+            raise _seldon_error(exc) from exc
+        if not (math.isfinite(probability) and 0.0 <= probability <= 1.0):
+            raise SeldonMicroserviceException(
+                f"the model returned {probability} for the canned row", status_code=500, reason="UNHEALTHY"
+            )
+        return {"status": "ok", "model_version": self.model_version, "probe_probability": probability}
+
+    def tags(self) -> dict[str, str]:
+        """Tags Seldon adds to every response's ``meta.tags``."""
+        return {"model_name": MODEL_NAME, "model_version": self.model_version}
+
+    def metrics(self) -> list[dict[str, Any]]:
+        """Metric deltas since the last call, in Seldon's format (``components/serving/telemetry.py``)."""
+        if self.request_log is not None and self.request_log.dropped != self._logged_dropped:
+            self.telemetry.dropped_log_records(self.request_log.dropped - self._logged_dropped)
+            self._logged_dropped = self.request_log.dropped
+        return self.telemetry.drain()
+
+    def init_metadata(self) -> dict[str, Any]:
+        """Seldon's ``/api/v1.0/metadata``: the accepted inputs (the serving schema) and the output."""
+        return {
+            "name": MODEL_NAME,
+            "versions": [self.model_version],
+            "platform": "tensorflow",
+            "inputs": [
+                {"messagetype": "ndarray", "schema": {"names": list(self.schema.names)}},
+                {"messagetype": "jsonData", "schema": self.schema.to_dict()},
+            ],
+            "outputs": [{"messagetype": "ndarray", "schema": {"names": [OUTPUT_NAME], "shape": [1]}}],
+        }
+
+    def _loaded(self) -> Predictor:
+        if self._predictor is None:
+            raise ModelUnavailableError("the model is not loaded yet")
+        return self._predictor
+
+    def _refuse(self, error: ServingError, body: Any, puid: str, protocol: str, is_proto: bool) -> Any:
+        self.telemetry.refused(error.reason, status=error.status_code)
+        if self.request_log is not None:
+            self.request_log.append(
+                rejected_record(
+                    puid,
+                    self.model_version,
+                    body,
+                    status=error.status_code,
+                    reason=error.reason,
+                    error=error.message,
+                    protocol=protocol,
+                )
+            )
+        if not isinstance(error, BadRequestError):
+            logger.error("request %s failed: %s", puid, error.message)
+            raise _seldon_error(error) from error
+        response = {
+            "status": {
+                "code": error.status_code,
+                "info": error.message,
+                "reason": error.reason,
+                "status": "FAILURE",
+            },
+            "meta": {"puid": puid, "tags": self.tags(), "metrics": self.metrics()},
+        }
+        return _as_proto(response) if is_proto else response
+
+
+def local_model_dir(model_uri: str) -> Path:
+    """The local folder of a model URI (a path or ``file://``).
+
+    Raises:
+        ModelUnavailableError: for another scheme or a folder that does not exist.
+    """
+    parsed = urlparse(model_uri)
+    if parsed.scheme == "file":
+        path = Path(unquote(parsed.path))
+    elif not parsed.scheme:
+        path = Path(model_uri)
+    else:
+        raise ModelUnavailableError(
+            f"model_uri {model_uri!r}: only local paths and file:// URIs are served; in a cluster "
+            "Seldon's storage initializer downloads remote models to a local folder first"
+        )
+    if not path.is_dir():
+        raise ModelUnavailableError(f"model folder {path} does not exist")
+    return path.resolve()
+
+
+def _seldon_error(error: ServingError) -> SeldonMicroserviceException:
+    # Seldon's REST app turns this exception (and only this one) into a response with its status code.
+    return SeldonMicroserviceException(error.message, status_code=error.status_code, reason=error.reason)
+
+
+def _as_proto(response: dict[str, Any]) -> prediction_pb2.SeldonMessage:
+    return json_format.ParseDict(response, prediction_pb2.SeldonMessage())
+
+
+def _read_metadata(path: Path) -> dict[str, Any]:
+    try:
+        metadata = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelUnavailableError(f"cannot read model metadata {path}: {exc}") from exc
+    if not isinstance(metadata, dict):
+        raise ModelUnavailableError(f"model metadata {path} is not a JSON object")
+    return metadata
+
+
+def _check_metadata_inputs(metadata: dict[str, Any], schema: ServingSchema) -> None:
+    # model.json (written by training) and serving_schema.json (exported from the curated data schema)
+    # come from two steps; a feature or kind that differs between them means they do not belong together.
+    inputs = metadata.get("inputs")
+    if not isinstance(inputs, list) or not all(isinstance(item, dict) for item in inputs):
+        raise ModelUnavailableError("model.json has no 'inputs' list of {name, kind} objects")
+    trained = {str(item.get("name")): str(item.get("kind")) for item in inputs}
+    served = {feature.name: str(feature.kind) for feature in schema.features}
+    if trained != served:
+        differing = sorted(
+            name for name in trained.keys() | served.keys() if trained.get(name) != served.get(name)
+        )
+        raise ModelUnavailableError(f"model.json inputs and the serving schema differ on {differing}")
+
+
+def _check_signature(predictor: Predictor, schema: ServingSchema) -> None:
+    expected = {f.name: "string" if f.kind is Kind.STRING else "float32" for f in schema.features}
+    if predictor.input_dtypes != expected:
+        differing = sorted(
+            name
+            for name in expected.keys() | predictor.input_dtypes.keys()
+            if expected.get(name) != predictor.input_dtypes.get(name)
+        )
+        raise ModelUnavailableError(f"the SavedModel signature and the serving schema differ on {differing}")
+
+
+def _canned_record(schema: ServingSchema) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    for feature in schema.features:
+        if feature.kind is Kind.STRING:
+            record[feature.name] = feature.allowed_values[0] if feature.allowed_values else ""
+            continue
+        low, high = feature.minimum, feature.maximum
+        middle = (
+            (low + high) / 2 if low is not None and high is not None else (low if low is not None else high)
+        )
+        value = 0.0 if middle is None else middle
+        record[feature.name] = math.floor(value) if feature.kind is Kind.INT else value
+    return record

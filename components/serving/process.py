@@ -1,0 +1,367 @@
+"""Starts and stops a Seldon Core model server as a process group; standard library only.
+
+``mlops serve`` and the pipeline's infra-validation step run in the pipeline environment, which cannot
+import seldon-core or hold its dependencies. They start the serving environment's interpreter on
+``components.serving.launcher`` (Seldon's ``seldon-core-microservice`` with every listener on one
+address, 127.0.0.1 by default), wait until ``/health/ping`` and ``/health/status`` answer (the latter
+runs the model), and stop it with every process it forked.
+
+Seldon forks a gunicorn master and its workers, a metrics server, gRPC workers and a multiprocessing
+manager. The server starts in a new session, so all of them share its process group: ``stop`` signals
+the group, waits for every member to exit, escalates to SIGKILL, and checks that no member is left.
+Membership is read from ``/proc``; the module is therefore Linux-only, like the images it runs in.
+
+Example:
+    >>> with serve_model(Path("model"), model_version="3") as server:  # doctest: +SKIP
+    ...     urllib.request.urlopen(server.http_url + "/health/status").read()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from components.errors import ServerProcessError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SERVING_VENV = PROJECT_ROOT / ".venv-serving"
+MODEL_CLASS = "components.serving.model.FlightDelayModel"
+ECHO_CLASS = "components.serving.echo.EchoModel"
+# What the Seldon operator configures in a cluster; Seldon's own default is /metrics.
+METRICS_PATH = "/prometheus"
+LOG_TAIL_LINES = 40
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """How to run one model server.
+
+    Attributes:
+        model_class: The Seldon model class as ``module.Class``.
+        parameters: Constructor keyword arguments of the class (str, int, float or bool values).
+        host: The address every listener binds to.
+        http_port: REST port; 0 picks a free one.
+        grpc_port: gRPC port; 0 picks a free one.
+        metrics_port: Prometheus port; 0 picks a free one.
+        workers: Gunicorn worker processes for REST.
+        threads: Threads per gunicorn worker (more than one: a single thread stalls behind idle
+            keep-alive connections).
+        grpc_workers: gRPC worker processes; 0 serves REST only.
+        grpc_threads: Threads per gRPC worker.
+        serving_venv: The serving environment whose interpreter runs the server.
+        log_dir: Folder for ``server.log`` (the server's stdout and stderr); None makes a temporary one.
+        startup_timeout: Seconds to wait for the server to become healthy.
+        extra_env: Additional environment variables for the server.
+    """
+
+    model_class: str
+    parameters: Mapping[str, str | int | float | bool] = field(default_factory=dict)
+    host: str = "127.0.0.1"
+    http_port: int = 0
+    grpc_port: int = 0
+    metrics_port: int = 0
+    workers: int = 1
+    threads: int = 4
+    grpc_workers: int = 1
+    grpc_threads: int = 4
+    serving_venv: Path = DEFAULT_SERVING_VENV
+    log_dir: Path | None = None
+    startup_timeout: float = 120.0
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+
+class ModelServer:
+    """A running model server: its URLs, its log, and ``stop``. Use ``start_server`` to make one."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.http_port, self.grpc_port, self.metrics_port = _pick_ports(
+            config.host, (config.http_port, config.grpc_port, config.metrics_port)
+        )
+        self.log_dir = config.log_dir or Path(tempfile.mkdtemp(prefix="model-server-"))
+        self.log_path = self.log_dir / "server.log"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.config.host}:{self.http_port}"
+
+    @property
+    def grpc_target(self) -> str:
+        return f"{self.config.host}:{self.grpc_port}"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://{self.config.host}:{self.metrics_port}{METRICS_PATH}"
+
+    @property
+    def pid(self) -> int:
+        """The process id of the server (and id of its process group)."""
+        if self._process is None:
+            raise ServerProcessError("the server has not been started")
+        return self._process.pid
+
+    def command(self) -> list[str]:
+        """The command line that starts the server."""
+        config = self.config
+        python = config.serving_venv / "bin" / "python"
+        return [
+            str(python),
+            "-m",
+            "components.serving.launcher",
+            "--bind-host",
+            config.host,
+            "--",
+            config.model_class,
+            "--service-type",
+            "MODEL",
+            "--http-port",
+            str(self.http_port),
+            "--grpc-port",
+            str(self.grpc_port),
+            "--metrics-port",
+            str(self.metrics_port),
+            "--workers",
+            str(config.workers),
+            "--threads",
+            str(config.threads),
+            "--grpc-workers",
+            str(config.grpc_workers),
+            "--grpc-threads",
+            str(config.grpc_threads),
+            "--parameters",
+            json.dumps(seldon_parameters(config.parameters)),
+        ]
+
+    def start(self) -> ModelServer:
+        """Starts the server and waits until it is healthy.
+
+        Raises:
+            ServerProcessError: when the interpreter is missing, the server exits, or it is not healthy
+                within the timeout; the message ends with the tail of the server's log. The process
+                group is stopped before raising.
+        """
+        python = self.config.serving_venv / "bin" / "python"
+        if not python.exists():
+            raise ServerProcessError(f"no serving interpreter at {python}: run `make env`")
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
+            "PREDICTIVE_UNIT_METRICS_ENDPOINT": METRICS_PATH,
+            # Metrics go to Prometheus; copying them into every response body only slows answers down.
+            "INCLUDE_METRICS_IN_CLIENT_RESPONSE": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            **self.config.extra_env,
+        }
+        with open(self.log_path, "ab") as log:
+            self._process = subprocess.Popen(
+                self.command(),
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            self._wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self, grace: float = 10.0) -> None:
+        """Stops the server and every process of its group.
+
+        SIGTERM lets gunicorn and gRPC workers finish their requests and flush the request log; once
+        only the group leader (the gunicorn master, which holds no data) is left, or ``grace`` seconds
+        have passed, the group gets SIGKILL: the leader would otherwise spend seconds tearing down
+        TensorFlow and Seldon's multiprocessing manager for nothing.
+
+        Raises:
+            ServerProcessError: when a member of the group is still alive afterwards.
+        """
+        if self._process is None:
+            return
+        group = self._process.pid
+        _signal_group(group, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and set(group_members(group)) - {group}:
+            time.sleep(0.05)
+        _signal_group(group, signal.SIGKILL)
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline and group_members(group):
+            self._process.poll()  # reaps the leader, our child, so it does not linger as a zombie
+            time.sleep(0.02)
+        self._process.wait(timeout=5)
+        left = group_members(group)
+        if left:
+            raise ServerProcessError(f"processes {left} of server group {group} survived SIGKILL")
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        """The last ``lines`` lines of the server's output."""
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(0, os.SEEK_END)
+                log.seek(max(0, log.tell() - 64 * 1024))
+                text = log.read().decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def __enter__(self) -> ModelServer:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _wait_healthy(self) -> None:
+        assert self._process is not None
+        deadline = time.monotonic() + self.config.startup_timeout
+        checks = [f"{self.http_url}/health/ping", f"{self.http_url}/health/status", self.metrics_url]
+        last_problem = "no answer yet"
+        while time.monotonic() < deadline:
+            code = self._process.poll()
+            if code is not None:
+                raise ServerProcessError(
+                    f"the model server exited with status {code} while starting; its log "
+                    f"({self.log_path}) ends with:\n{self.log_tail()}"
+                )
+            problem = _first_failing(checks) or (
+                None if self.config.grpc_workers == 0 else _port_closed(self.config.host, self.grpc_port)
+            )
+            if problem is None:
+                return
+            last_problem = problem
+            time.sleep(0.2)
+        raise ServerProcessError(
+            f"the model server was not healthy after {self.config.startup_timeout:.0f} s ({last_problem}); "
+            f"its log ({self.log_path}) ends with:\n{self.log_tail()}"
+        )
+
+
+def start_server(config: ServerConfig) -> ModelServer:
+    """Starts a model server and waits until it is healthy (see ``ModelServer.start``)."""
+    return ModelServer(config).start()
+
+
+def serve_model(
+    model_dir: Path,
+    *,
+    model_version: str = "",
+    request_log: Path | None = None,
+    max_rows: int | None = None,
+    backend: str | None = None,
+    **options: Any,
+) -> ModelServer:
+    """Starts ``FlightDelayModel`` on a model folder and waits until it is healthy.
+
+    Args:
+        model_dir: The model folder (``saved_model/``, ``model.json``, ``serving_schema.json``).
+        model_version: Reported in every response; empty means the version in ``model.json``.
+        request_log: Folder for the request log; None disables it.
+        max_rows: Largest batch per request; None keeps the model's default.
+        backend: ``session`` or ``signature``; None keeps the model's default.
+        **options: Further ``ServerConfig`` fields (ports, workers, threads, ...).
+    """
+    parameters: dict[str, str | int | float | bool] = {"model_uri": str(Path(model_dir).resolve())}
+    if model_version:
+        parameters["model_version"] = model_version
+    if request_log is not None:
+        parameters["request_log"] = str(Path(request_log).resolve())
+    if max_rows is not None:
+        parameters["max_rows"] = max_rows
+    if backend is not None:
+        parameters["backend"] = backend
+    return start_server(ServerConfig(model_class=MODEL_CLASS, parameters=parameters, **options))
+
+
+def seldon_parameters(parameters: Mapping[str, str | int | float | bool]) -> list[dict[str, str]]:
+    """Constructor arguments in the form ``seldon-core-microservice --parameters`` takes."""
+    typed = []
+    for name, value in parameters.items():
+        if isinstance(value, bool):
+            kind, text = "BOOL", "true" if value else "false"
+        elif isinstance(value, int):
+            kind, text = "INT", str(value)
+        elif isinstance(value, float):
+            kind, text = "FLOAT", repr(value)
+        else:
+            kind, text = "STRING", str(value)
+        typed.append({"name": name, "value": text, "type": kind})
+    return typed
+
+
+def group_members(group: int) -> list[int]:
+    """Live (non-zombie) processes of a process group, read from ``/proc``."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue  # exited while we looked
+        state, pgrp = fields[0], int(fields[2])
+        if pgrp == group and state != b"Z":
+            members.append(int(entry))
+    return sorted(members)
+
+
+def _signal_group(group: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):  # the group is already gone
+        os.killpg(group, sig)
+
+
+def _pick_ports(host: str, wanted: Sequence[int]) -> tuple[int, int, int]:
+    # Binding to port 0 lets the kernel choose; the sockets close before the server binds, a window
+    # another program could use, which then shows as a clear start failure rather than a wrong server.
+    chosen = []
+    holders = []
+    for port in wanted:
+        if port:
+            chosen.append(port)
+            continue
+        holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        holder.bind((host, 0))
+        holders.append(holder)
+        chosen.append(holder.getsockname()[1])
+    for holder in holders:
+        holder.close()
+    http, grpc, metrics = chosen
+    return http, grpc, metrics
+
+
+def _first_failing(urls: Sequence[str]) -> str | None:
+    for url in urls:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                response.read()
+        except (urllib.error.URLError, OSError) as exc:
+            return f"{url}: {exc}"
+    return None
+
+
+def _port_closed(host: str, port: int) -> str | None:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return None
+    except OSError as exc:
+        return f"gRPC {host}:{port}: {exc}"

@@ -1,0 +1,78 @@
+"""Custom Prometheus metrics of the model server, in Seldon Core's metric-dict format.
+
+Seldon's Python wrapper turns the dicts a response carries in ``meta.metrics`` into Prometheus series
+on the metrics port (``/prometheus`` as the operator configures it), one series per worker process.
+Each request adds its deltas here and the response drains them, so a COUNTER is exact even when two
+threads of one worker interleave. Exposed series (Prometheus appends ``_total`` to counters):
+
+- ``flight_delay_requests{outcome, reason}`` COUNTER: requests by outcome (``ok``, ``rejected``,
+  ``error``) and reason code (``OK``, ``UNKNOWN_CATEGORY``, ...; a small fixed set).
+- ``flight_delay_rows`` COUNTER: rows predicted.
+- ``flight_delay_score{bin}`` COUNTER: predicted probabilities per tenth, ``bin`` the upper edge
+  ``0.1`` ... ``1.0``: the score distribution, comparable between model versions and over time.
+- ``flight_delay_predict_ms`` TIMER (a Prometheus histogram in seconds): validation plus model call.
+- ``flight_delay_request_log_dropped`` COUNTER: log records dropped because the log queue was full.
+
+One COUNTER per bin keeps a 1,000-row batch at ten metric dicts: a TIMER per row would cost Seldon
+one histogram update each.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+SCORE_BINS = 10
+_BIN_LABELS = tuple(f"{(index + 1) / SCORE_BINS:.1f}" for index in range(SCORE_BINS))
+
+
+class Telemetry:
+    """Thread-safe accumulator of metric deltas since the last ``drain``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counters: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+        self._timers: list[float] = []
+
+    def served(self, probabilities: np.ndarray, milliseconds: float) -> None:
+        """Counts an answered request, its rows and their score distribution."""
+        bins = np.minimum((probabilities * SCORE_BINS).astype(np.int64), SCORE_BINS - 1)
+        counts = np.bincount(bins, minlength=SCORE_BINS)
+        with self._lock:
+            self._add("flight_delay_requests", 1, outcome="ok", reason="OK")
+            self._add("flight_delay_rows", len(probabilities))
+            for label, count in zip(_BIN_LABELS, counts.tolist(), strict=True):
+                if count:
+                    self._add("flight_delay_score", count, bin=label)
+            self._timers.append(milliseconds)
+
+    def refused(self, reason: str, *, status: int) -> None:
+        """Counts a request refused (4xx, ``rejected``) or failed (5xx, ``error``)."""
+        with self._lock:
+            self._add(
+                "flight_delay_requests", 1, outcome="rejected" if status < 500 else "error", reason=reason
+            )
+
+    def dropped_log_records(self, count: int) -> None:
+        """Counts request-log records the full queue could not take."""
+        if count:
+            with self._lock:
+                self._add("flight_delay_request_log_dropped", count)
+
+    def drain(self) -> list[dict[str, Any]]:
+        """The deltas since the last call as Seldon metric dicts, and a fresh start."""
+        with self._lock:
+            counters, self._counters = self._counters, {}
+            timers, self._timers = self._timers, []
+        metrics: list[dict[str, Any]] = [
+            {"type": "COUNTER", "key": key, "value": value, "tags": dict(tags)}
+            for (key, tags), value in counters.items()
+        ]
+        metrics += [{"type": "TIMER", "key": "flight_delay_predict_ms", "value": ms} for ms in timers]
+        return metrics
+
+    def _add(self, key: str, value: float, **tags: str) -> None:
+        slot = (key, tuple(sorted(tags.items())))
+        self._counters[slot] = self._counters.get(slot, 0.0) + value

@@ -1,0 +1,299 @@
+"""Turns a Seldon request message into validated feature columns, or refuses it naming the field.
+
+Two payloads are accepted: ``{"data": {"names": [...], "ndarray": [[...], ...]}}`` (rows in ``names``
+order) and ``{"jsonData": {record}}`` or ``{"jsonData": [records]}``. Checks run per column over Python
+values collected once, and numbers are range-checked as numpy arrays, so a 1,000-row batch costs one
+pass per feature rather than one model call per row. The first broken value found is reported with its
+feature name and row index; the server answers it with the error's 4xx status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from components.errors import BadRequestError
+from components.ingest.contract import Kind
+from components.serving.schema import CategoryPolicy, FeatureSpec, FieldPolicy, ServingSchema
+
+DEFAULT_MAX_ROWS = 1000
+_UNSUPPORTED = ("strData", "binData", "customData")
+_NUMBER_TYPES = frozenset({int, float})
+_ABSENT = object()  # a jsonData record without the field (as opposed to an explicit null)
+_MAX_LISTED = 12
+
+
+@dataclass(frozen=True)
+class FeatureBatch:
+    """Validated request rows, one array per schema feature.
+
+    Attributes:
+        rows: Number of rows.
+        columns: Per feature: int64 for ``int``, float64 with NaN for null for ``float``, an object array
+            of str (null as ``""``) for ``string``; every array has shape (rows,).
+    """
+
+    rows: int
+    columns: Mapping[str, np.ndarray]
+
+
+def parse_request(message: Any, schema: ServingSchema, *, max_rows: int = DEFAULT_MAX_ROWS) -> FeatureBatch:
+    """Validates a decoded request message against the serving schema.
+
+    Args:
+        message: The request body as decoded JSON (a proto message must be converted first).
+        schema: The serving schema of the loaded model.
+        max_rows: Largest accepted batch; larger batches get status 413.
+
+    Returns:
+        The validated columns.
+
+    Raises:
+        BadRequestError: naming the field (and row) at fault, with a reason code and a 4xx status.
+
+    Example:
+        >>> batch = parse_request({"jsonData": {"carrier": "UA", ...}}, schema)  # doctest: +SKIP
+    """
+    if not isinstance(message, dict):
+        raise BadRequestError(
+            "the request must be a JSON object holding 'data' or 'jsonData'", reason="BAD_PAYLOAD"
+        )
+    for key in _UNSUPPORTED:
+        if key in message:
+            raise BadRequestError(
+                f"'{key}' is not accepted: send data.names + data.ndarray, or jsonData records",
+                reason="UNSUPPORTED_PAYLOAD",
+            )
+    has_data, has_json = "data" in message, "jsonData" in message
+    if has_data == has_json:
+        raise BadRequestError(
+            "the request must hold exactly one of 'data' and 'jsonData'", reason="BAD_PAYLOAD"
+        )
+    if has_data:
+        rows, columns = _columns_from_data(message["data"], max_rows)
+    else:
+        rows, columns = _columns_from_records(message["jsonData"], max_rows)
+    return FeatureBatch(rows, _validate_columns(columns, rows, schema))
+
+
+def request_id(message: Any) -> str | None:
+    """The caller's request id (Seldon ``meta.puid``) when it is a short non-empty string."""
+    if isinstance(message, dict):
+        meta = message.get("meta")
+        if isinstance(meta, dict):
+            puid = meta.get("puid")
+            if isinstance(puid, str) and 0 < len(puid) <= 128:
+                return puid
+    return None
+
+
+def _columns_from_data(data: Any, max_rows: int) -> tuple[int, dict[str, Sequence[Any]]]:
+    if not isinstance(data, dict):
+        raise BadRequestError("'data' must be an object with 'names' and 'ndarray'", reason="BAD_PAYLOAD")
+    if "tensor" in data or "tftensor" in data:
+        raise BadRequestError(
+            "data.tensor carries numbers only and cannot hold categorical features: send data.ndarray",
+            reason="UNSUPPORTED_PAYLOAD",
+        )
+    names = data.get("names")
+    if not isinstance(names, list) or not names or not all(type(name) is str for name in names):
+        raise BadRequestError("data.names must be a non-empty list of feature names", reason="BAD_NAMES")
+    if len(set(names)) != len(names):
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        raise BadRequestError(f"data.names repeats {_listed(repeated)}", reason="BAD_NAMES")
+    rows = data.get("ndarray")
+    if not isinstance(rows, list):
+        raise BadRequestError("data.ndarray must be a list of rows", reason="BAD_SHAPE")
+    _check_batch_size(len(rows), max_rows)
+    width = len(names)
+    for index, row in enumerate(rows):
+        if type(row) is not list or len(row) != width:
+            got = f"{len(row)} values" if type(row) is list else type(row).__name__
+            raise BadRequestError(
+                f"data.ndarray row {index}: expected a list of {width} values (one per name), got {got}",
+                reason="BAD_SHAPE",
+            )
+    return len(rows), dict(zip(names, zip(*rows, strict=True), strict=True))
+
+
+def _columns_from_records(records: Any, max_rows: int) -> tuple[int, dict[str, Sequence[Any]]]:
+    if isinstance(records, dict):
+        records = [records]
+    if not isinstance(records, list):
+        raise BadRequestError("jsonData must be a record object or a list of them", reason="BAD_PAYLOAD")
+    _check_batch_size(len(records), max_rows)
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise BadRequestError(
+                f"jsonData row {index}: expected an object, got {type(record).__name__}", reason="BAD_SHAPE"
+            )
+    names = dict.fromkeys(name for record in records for name in record)
+    return len(records), {name: [record.get(name, _ABSENT) for record in records] for name in names}
+
+
+def _check_batch_size(rows: int, max_rows: int) -> None:
+    if rows == 0:
+        raise BadRequestError("the batch is empty: send at least one row", reason="EMPTY_BATCH")
+    if rows > max_rows:
+        raise BadRequestError(
+            f"the batch has {rows} rows; at most {max_rows} are accepted per request",
+            status_code=413,
+            reason="TOO_MANY_ROWS",
+        )
+
+
+def _validate_columns(
+    columns: dict[str, Sequence[Any]], rows: int, schema: ServingSchema
+) -> dict[str, np.ndarray]:
+    if schema.unknown_fields is FieldPolicy.REJECT:
+        known = set(schema.names)
+        unknown = [name for name in columns if name not in known]
+        if unknown:
+            raise BadRequestError(
+                f"unknown feature {_listed(unknown)}; the model reads {_listed(list(schema.names))}",
+                reason="UNKNOWN_FEATURE",
+            )
+    validated = {}
+    for feature in schema.features:
+        values = columns.get(feature.name)
+        if values is None:
+            if feature.required:
+                raise BadRequestError(f'"{feature.name}": missing feature', reason="MISSING_FEATURE")
+            values = [None] * rows
+        elif any(value is _ABSENT for value in values):
+            if feature.required:
+                row = next(i for i, value in enumerate(values) if value is _ABSENT)
+                raise BadRequestError(
+                    f'"{feature.name}" row {row}: missing feature', reason="MISSING_FEATURE"
+                )
+            values = [None if value is _ABSENT else value for value in values]
+        if feature.kind is Kind.STRING:
+            validated[feature.name] = _strings(feature, values)
+        else:
+            validated[feature.name] = _numbers(feature, values)
+    return validated
+
+
+def _numbers(feature: FeatureSpec, values: Sequence[Any]) -> np.ndarray:
+    types = set(map(type, values))
+    if not types <= _NUMBER_TYPES:
+        if feature.nullable and types <= _NUMBER_TYPES | {type(None)}:
+            values = [np.nan if value is None else value for value in values]
+        else:
+            row, value = next((i, v) for i, v in enumerate(values) if type(v) not in _NUMBER_TYPES)
+            if value is None:
+                raise BadRequestError(f'"{feature.name}" row {row}: null is not allowed', reason="NULL_VALUE")
+            raise BadRequestError(
+                f'"{feature.name}" row {row}: expected a number, got {_describe(value)}', reason="WRONG_TYPE"
+            )
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except OverflowError as exc:
+        row = next(i for i, v in enumerate(values) if _overflows(v))
+        raise BadRequestError(
+            f'"{feature.name}" row {row}: the number is too large', reason="OUT_OF_RANGE"
+        ) from exc
+    finite = np.isfinite(array)
+    if not finite.all():
+        broken = ~finite if not feature.nullable else np.isinf(array)
+        if broken.any():
+            row = int(np.argmax(broken))
+            raise BadRequestError(
+                f'"{feature.name}" row {row}: {array[row]} is not a finite number', reason="NOT_FINITE"
+            )
+    _check_range(feature, array)
+    if feature.kind is Kind.INT:
+        fractional = finite & (array != np.floor(array))
+        if fractional.any():
+            row = int(np.argmax(fractional))
+            raise BadRequestError(
+                f'"{feature.name}" row {row}: expected an integer, got {array[row]}', reason="NOT_INTEGER"
+            )
+        if finite.all():
+            return array.astype(np.int64)
+    return array
+
+
+def _check_range(feature: FeatureSpec, array: np.ndarray) -> None:
+    # NaN compares false both ways, so imputable nulls pass the bounds untouched.
+    if feature.minimum is not None:
+        below = array < feature.minimum
+        if below.any():
+            row = int(np.argmax(below))
+            raise BadRequestError(
+                f'"{feature.name}" row {row}: {array[row]:g} is below the minimum {feature.minimum:g}',
+                reason="OUT_OF_RANGE",
+            )
+    if feature.maximum is not None:
+        above = array > feature.maximum
+        if above.any():
+            row = int(np.argmax(above))
+            raise BadRequestError(
+                f'"{feature.name}" row {row}: {array[row]:g} is above the maximum {feature.maximum:g}',
+                reason="OUT_OF_RANGE",
+            )
+
+
+def _strings(feature: FeatureSpec, values: Sequence[Any]) -> np.ndarray:
+    types = set(map(type, values))
+    nulls = False
+    if types != {str}:
+        if not (feature.nullable and types <= {str, type(None)}):
+            row, value = next((i, v) for i, v in enumerate(values) if type(v) is not str)
+            if value is None:
+                raise BadRequestError(f'"{feature.name}" row {row}: null is not allowed', reason="NULL_VALUE")
+            raise BadRequestError(
+                f'"{feature.name}" row {row}: expected a string, got {_describe(value)}', reason="WRONG_TYPE"
+            )
+        nulls = True
+    distinct = set(values)
+    distinct.discard(None)
+    too_long = [value for value in distinct if len(value) > feature.max_length]
+    if too_long:
+        row = values.index(too_long[0])
+        raise BadRequestError(
+            f'"{feature.name}" row {row}: longer than {feature.max_length} characters', reason="WRONG_TYPE"
+        )
+    if feature.allowed_values is not None and feature.unknown_category is CategoryPolicy.REJECT:
+        unknown = distinct.difference(feature.allowed_values)
+        if unknown:
+            row = min(values.index(value) for value in unknown)
+            raise BadRequestError(
+                f'"{feature.name}" row {row}: unknown category {values[row]!r}; '
+                f"allowed: {_listed(list(feature.allowed_values))}",
+                reason="UNKNOWN_CATEGORY",
+            )
+    if nulls:
+        # The model was trained with a missing category as the empty string (components/train/features.py).
+        values = ["" if value is None else value for value in values]
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
+def _overflows(value: Any) -> bool:
+    try:
+        float(value)
+    except OverflowError:
+        return True
+    return False
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _listed(names: list[str]) -> str:
+    shown = ", ".join(repr(name) for name in names[:_MAX_LISTED])
+    return shown + (f" and {len(names) - _MAX_LISTED} more" if len(names) > _MAX_LISTED else "")

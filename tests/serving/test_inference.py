@@ -1,0 +1,67 @@
+"""The SavedModel call: both backends agree, a batch equals its rows, the signature contract is enforced."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from components.errors import ModelUnavailableError
+from components.serving.inference import Backend, load_predictor
+from components.serving.schema import ServingSchema
+from components.serving.validation import parse_request
+
+from .conftest import GOOD_RECORD
+
+
+@pytest.fixture(scope="module")
+def columns(schema: ServingSchema) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(3)
+    records = []
+    for _ in range(64):
+        record = dict(GOOD_RECORD)
+        record["hour"] = int(rng.integers(0, 24))
+        record["temp"] = None if rng.random() < 0.2 else float(rng.uniform(-10, 100))
+        record["carrier"] = str(rng.choice(["UA", "B6", "AA", "EV"]))
+        record["dest"] = str(rng.choice(["ORD", "ATL", "XNA"]))  # XNA: out of vocabulary
+        records.append(record)
+    return dict(parse_request({"jsonData": records}, schema).columns)
+
+
+def test_backends_read_the_signature_and_agree(model_dir: Path, columns: dict[str, np.ndarray]) -> None:
+    session = load_predictor(model_dir / "saved_model", backend=Backend.SESSION)
+    signature = load_predictor(model_dir / "saved_model", backend=Backend.SIGNATURE)
+    assert session.input_dtypes == signature.input_dtypes
+    assert session.input_dtypes["carrier"] == "string" and session.input_dtypes["day"] == "float32"
+    assert session.output_name == signature.output_name
+    a, b = session.predict(columns), signature.predict(columns)
+    assert a.shape == (64,)
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-7)
+    assert ((a > 0) & (a < 1)).all() and np.unique(a).size > 10
+
+
+def test_a_batch_equals_its_rows_one_by_one(model_dir: Path, columns: dict[str, np.ndarray]) -> None:
+    predictor = load_predictor(model_dir / "saved_model")
+    batch = predictor.predict(columns)
+    single = [
+        predictor.predict({name: column[i : i + 1] for name, column in columns.items()})[0] for i in range(8)
+    ]
+    np.testing.assert_allclose(batch[:8], single, rtol=0, atol=1e-6)
+
+
+def test_a_folder_without_a_savedmodel_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailableError, match="no SavedModel"):
+        load_predictor(tmp_path)
+
+
+@pytest.mark.parametrize("backend", list(Backend))
+def test_a_signature_off_contract_is_refused(tmp_path: Path, backend: Backend) -> None:
+    import keras
+
+    day = keras.Input(shape=(2,), name="day", dtype="float32")
+    keras.Model({"day": day}, keras.layers.Dense(1)(day)).export(str(tmp_path / "sm"), verbose=False)
+    with pytest.raises(
+        ModelUnavailableError, match=r"input 'day' has shape \[None, 2\]|input 'day' has shape \[-1, 2\]"
+    ):
+        load_predictor(tmp_path / "sm", backend=backend)

@@ -1,0 +1,82 @@
+"""The process manager: a real seldon-core-microservice starts on loopback, answers, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from components.errors import ServerProcessError
+from components.serving.process import (
+    ECHO_CLASS,
+    ServerConfig,
+    group_members,
+    seldon_parameters,
+    serve_model,
+    start_server,
+)
+
+# 127.0.0.1 as /proc/net/tcp writes it, and as gRPC's dual-stack socket shows it in /proc/net/tcp6.
+LOOPBACK = {"0100007F", "0000000000000000FFFF00000100007F"}
+
+
+def listening_addresses(ports: set[int]) -> dict[int, set[str]]:
+    """Local addresses (hex, as in /proc/net/tcp) of the sockets listening on ``ports``."""
+    found: dict[int, set[str]] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                address, port = fields[1].rsplit(":", 1)
+                if fields[3] == "0A" and int(port, 16) in ports:  # 0A: LISTEN
+                    found.setdefault(int(port, 16), set()).add(address)
+    return found
+
+
+def test_echo_server_starts_on_loopback_only_and_stops_with_all_its_processes(tmp_path: Path) -> None:
+    server = start_server(ServerConfig(model_class=ECHO_CLASS, workers=2, grpc_workers=1, log_dir=tmp_path))
+    try:
+        members = group_members(server.pid)
+        assert server.pid in members and len(members) >= 5  # master, 2 workers, gRPC, metrics, manager
+        request = urllib.request.Request(
+            f"{server.http_url}/api/v1.0/predictions",
+            data=json.dumps({"jsonData": {"echo": 1}}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert json.loads(response.read())["jsonData"] == {"echo": 1}
+        ports = {server.http_port, server.grpc_port, server.metrics_port}
+        listening = listening_addresses(ports)
+        assert set(listening) == ports
+        assert all(addresses <= LOOPBACK for addresses in listening.values()), listening
+    finally:
+        server.stop()
+    assert group_members(server.pid) == []
+    assert not any(os.path.exists(f"/proc/{pid}") and pid in group_members(server.pid) for pid in members)
+    assert "--bind-host" in server.command() and "127.0.0.1" in server.command()
+
+
+def test_a_server_that_dies_while_starting_reports_its_log_tail(model_copy: Path, tmp_path: Path) -> None:
+    (model_copy / "serving_schema.json").write_text('{"format_version": 99}')
+    with pytest.raises(ServerProcessError) as caught:
+        serve_model(model_copy, log_dir=tmp_path, grpc_workers=0, startup_timeout=60)
+    message = str(caught.value)
+    assert "exited with status" in message
+    assert "format_version 99 is not 1" in message  # from the server's own traceback
+
+
+def test_a_missing_serving_environment_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ServerProcessError, match="no serving interpreter"):
+        start_server(ServerConfig(model_class=ECHO_CLASS, serving_venv=tmp_path))
+
+
+def test_constructor_parameters_are_typed_for_seldon() -> None:
+    assert seldon_parameters({"a": "x", "b": 3, "c": 0.5, "d": True}) == [
+        {"name": "a", "value": "x", "type": "STRING"},
+        {"name": "b", "value": "3", "type": "INT"},
+        {"name": "c", "value": "0.5", "type": "FLOAT"},
+        {"name": "d", "value": "true", "type": "BOOL"},
+    ]

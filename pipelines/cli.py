@@ -11,7 +11,7 @@ from pathlib import Path
 
 from components.errors import MlopsError
 from components.settings import ProjectSettings
-from pipelines import commands
+from pipelines import commands, model_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     runs_show.add_argument("run_id", help="run id (from `mlops runs list`)")
     runs_show.add_argument("--json", action="store_true")
     runs_show.set_defaults(handler=commands.runs_show)
+
+    model_commands.register_parsers(sub)
 
     pipeline = sub.add_parser("pipeline", help="pipeline specs").add_subparsers(
         dest="pipeline_command", required=True

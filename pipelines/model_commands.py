@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -23,7 +24,7 @@ REGISTRY_LOCK_FILE = "registry.lock"
 DEFAULT_ROLLBACK_REASON = "rolled back from the command line"
 
 
-def register_parsers(subparsers: Any) -> None:
+def register_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Adds ``models list|show|rollback`` and ``lineage VERSION`` to the ``mlops`` subcommands.
 
     Args:
@@ -90,7 +91,7 @@ def models_show(args: argparse.Namespace, settings: ProjectSettings) -> int:
     for key, value in version.to_dict().items():
         if key not in ("metrics", "blessing_checks"):
             print(f"{key:20} {'-' if value is None else value}")
-    print(f"{'metrics':20} {version.metrics}")
+    print(f"{'metrics':20} {json.dumps(version.metrics, sort_keys=True)}")
     print()
     checks = [
         {

@@ -330,7 +330,14 @@ class ModelRegistry:
         sequence = max((int(a.properties[keys.SEQUENCE]) for a in actions), default=0)
         artifacts = self._store.artifacts_of_context(context.id, MODEL_VERSION_TYPE)
         versions = [ModelVersion.from_artifact(a) for a in artifacts if a.properties.get(keys.VERSION)]
-        return _State(context, {v.version: v for v in versions}, sequence)
+        by_name = {v.version: v for v in versions}
+        if len(by_name) != len(versions):
+            # Only a writer bypassing the registry could do this; deciding on such a state would spread it.
+            raise RegistryError(
+                f"model {self.model_name!r} has two artifacts with the same version name in the store; "
+                "repair the store before changing stages"
+            )
+        return _State(context, by_name, sequence)
 
     def _write(self, plan: Callable[[_State], Sequence[_Move]]) -> None:
         """Reads, plans and commits until a commit wins the race; plans raise to refuse a change."""

@@ -115,3 +115,20 @@ def test_missing_versions_and_bad_inputs_are_named(store: LineageStore, registry
         version_properties(metrics={}, blessed="yes", checks=[])  # type: ignore[arg-type]
     assert registry.production() is None
     assert registry.list_versions() == []
+
+
+def test_a_store_holding_two_artifacts_with_one_version_name_is_refused(
+    store: LineageStore, registry: ModelRegistry
+) -> None:
+    first = registry.register(record_register_step(store, "run-1"))
+    rogue = record_register_step(store, "run-2")
+    # A writer bypassing the registry copies v1's fields onto another artifact of the model.
+    model = store.ensure_context("RegisteredModel", "flight-delay")
+    store.commit_actions(
+        model.id, [], artifact_updates={rogue: dict(store.artifact(first.artifact_id).properties)}
+    )
+
+    with pytest.raises(RegistryError, match="two artifacts with the same version name"):
+        registry.list_versions()
+    with pytest.raises(RegistryError, match="two artifacts with the same version name"):
+        registry.promote("v1", reason="must not decide on a corrupted state")

@@ -80,7 +80,8 @@ class FeatureSpec:
         if self.kind is Kind.STRING:
             if self.allowed_values is not None:
                 values["allowed_values"] = list(self.allowed_values)
-                values["unknown_category"] = str(self.unknown_category)
+            # Always written: the reader's default (reject) is refused for free text without a domain.
+            values["unknown_category"] = str(self.unknown_category)
             values["max_length"] = self.max_length
         else:
             values["min"] = self.minimum

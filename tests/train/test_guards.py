@@ -2,36 +2,66 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from components.errors import TrainingError
 from components.ingest.contract import LABEL
-from components.train.guards import check_finite_predictions, check_finite_weights, check_history
+from components.train.guards import (
+    ConvergenceGuard,
+    check_finite_predictions,
+    check_finite_weights,
+    check_history,
+)
 from components.train.hyperparameters import HyperParameters
 from components.train.logic import TrainedModel, train_model
 from components.train.prediction import predict_proba
 
-TINY = HyperParameters(epochs=2, batch_size=256, hidden_units=(8,), embedding_dim=2)
-
-
-@pytest.fixture(scope="module")
-def small_frame(train_frame: pd.DataFrame) -> pd.DataFrame:
-    return train_frame.iloc[::4].reset_index(drop=True)
-
 
 @pytest.mark.parametrize("value", [0, 1])
-def test_constant_label_is_refused(small_frame: pd.DataFrame, value: int) -> None:
+def test_constant_label_is_refused(small_frame: pd.DataFrame, tiny: HyperParameters, value: int) -> None:
     with pytest.raises(TrainingError, match=f"label is constant \\(every row is {value}\\)"):
-        train_model(small_frame.assign(**{LABEL: value}), TINY)
+        train_model(small_frame.assign(**{LABEL: value}), tiny)
 
 
-def test_absurd_learning_rate_does_not_converge(small_frame: pd.DataFrame) -> None:
+def test_absurd_learning_rate_does_not_converge(small_frame: pd.DataFrame, tiny: HyperParameters) -> None:
     with pytest.raises(TrainingError, match="did not converge"):
-        train_model(
-            small_frame, HyperParameters(**{**TINY.to_dict(), "hidden_units": (8,), "learning_rate": 1e3})
-        )
+        train_model(small_frame, dataclasses.replace(tiny, learning_rate=1e3))
+
+
+def test_guard_stops_at_a_nan_batch_loss(trained: TrainedModel) -> None:
+    guard = ConvergenceGuard(initial_loss=0.7)
+    guard.set_model(trained.model)
+    try:
+        guard.on_train_batch_end(0, {"loss": 0.65})
+        guard.on_train_batch_end(1, {"loss": float("nan")})
+        assert trained.model.stop_training
+    finally:
+        trained.model.stop_training = False
+    with pytest.raises(TrainingError, match="loss became nan at epoch 1, batch 2"):
+        guard.raise_if_failed()
+
+
+def test_guard_requires_a_decrease_within_the_first_epochs(trained: TrainedModel) -> None:
+    passing = ConvergenceGuard(initial_loss=0.7, epochs=2)
+    passing.set_model(trained.model)
+    passing.on_epoch_end(0, {"loss": 0.71})
+    passing.on_epoch_end(1, {"loss": 0.60})
+    passing.raise_if_failed()
+
+    failing = ConvergenceGuard(initial_loss=0.7, epochs=2)
+    failing.set_model(trained.model)
+    try:
+        failing.on_epoch_end(0, {"loss": 0.75})
+        failing.on_epoch_end(1, {"loss": 0.695})  # below 0.7 but not by the required 1%
+        assert trained.model.stop_training
+    finally:
+        trained.model.stop_training = False
+    with pytest.raises(TrainingError, match=r"did not converge: the loss was 0\.6950 after 2 epoch"):
+        failing.raise_if_failed()
 
 
 def test_non_finite_loss_in_history_is_refused() -> None:

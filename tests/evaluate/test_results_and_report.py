@@ -98,3 +98,16 @@ def test_report_of_a_first_model_says_so(
     report = render_report(production, verdict)
     assert "✅ BLESSED" in report and "first model: judged by absolute thresholds only" in report
     assert "| metric | candidate |" in report and "production | change" not in report
+
+
+def test_unusable_evaluation_rows_are_refused(july: pd.DataFrame) -> None:
+    probabilities = np.full(len(july), 0.3)
+    with pytest.raises(EvaluationError, match="probabilities for"):
+        evaluate_predictions(july, probabilities[:-1], threshold=0.5, model_name="m", min_slice_rows=10)
+    with pytest.raises(EvaluationError, match="label column"):
+        evaluate_predictions(
+            july.drop(columns=["delayed"]), probabilities, threshold=0.5, model_name="m", min_slice_rows=10
+        )
+    on_time = july.assign(delayed=0)
+    with pytest.raises(EvaluationError, match="both classes"):
+        evaluate_predictions(on_time, probabilities, threshold=0.5, model_name="m", min_slice_rows=10)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from components.errors import TrainingError
+from components.errors import DataContractError, TrainingError
 from components.train.hyperparameters import HyperParameters
 from components.train.split import split_by_time
 
@@ -47,3 +47,8 @@ def test_invalid_hyperparameters_are_refused(bad: dict) -> None:
 def test_unknown_hyperparameter_is_refused() -> None:
     with pytest.raises(TrainingError, match="learning_rat"):
         HyperParameters.from_dict({"learning_rat": 0.1})
+
+
+def test_split_needs_the_time_column(train_frame: pd.DataFrame) -> None:
+    with pytest.raises(DataContractError, match="time_hour"):
+        split_by_time(train_frame.drop(columns=["time_hour"]), 0.15)

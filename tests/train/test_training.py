@@ -48,14 +48,17 @@ def test_missing_and_unseen_values_still_predict(trained: TrainedModel, later_mo
 
 
 def test_extreme_inputs_give_finite_predictions(trained: TrainedModel, later_month: pd.DataFrame) -> None:
-    rows = later_month.iloc[:6].copy()
-    extremes = [1e30, -1e30, 3e38, -3e38, np.inf, -np.inf]
+    rows = pd.concat([later_month.iloc[:1]] * 8, ignore_index=True)
+    extremes = [1e30, 3e38, np.inf, -1e30, -3e38, -np.inf]
+    stats = trained.metadata.stats.numeric
     for name in NUMERIC_FEATURES:
-        rows[name] = np.array(extremes, dtype="float64")
+        rows[name] = np.array([*extremes, stats[name].high, stats[name].low], dtype="float64")
     rows.loc[0, "distance"], rows.loc[0, "temp"] = 1e30, 1e38
     probabilities = predict_proba(trained.model, rows)
     assert np.isfinite(probabilities).all()
     assert ((probabilities >= 0) & (probabilities <= 1)).all()
+    # Beyond the training range the model sees the range's edge: huge inputs act like the largest seen.
+    assert np.all(probabilities[:3] == probabilities[6]) and np.all(probabilities[3:6] == probabilities[7])
 
 
 def test_predictions_are_clipped_like_the_nearest_training_value(

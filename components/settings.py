@@ -31,6 +31,11 @@ class ProjectSettings:
     def pipeline_root(self) -> Path:
         return self.state_dir / "pipeline-root"
 
+    @property
+    def registry_lock(self) -> Path:
+        """The file lock that serialises registry writers on this machine."""
+        return self.state_dir / "registry.lock"
+
     @classmethod
     def resolve(cls, environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> ProjectSettings:
         """Builds settings from the given environment, with defaults under ``cwd/.mlops``.

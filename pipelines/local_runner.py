@@ -56,7 +56,12 @@ def run_pipeline_locally(
         raise_on_error=True,
     )
     request_id = str(arguments.get("request_id") or new_request_id())
-    full_arguments = {**arguments, "metadata_uri": settings.metadata_uri, "request_id": request_id}
+    full_arguments = {
+        **arguments,
+        "metadata_uri": settings.metadata_uri,
+        "registry_lock": str(settings.registry_lock),
+        "request_id": request_id,
+    }
     log_path = settings.state_dir / "logs" / f"{request_id}.log" if quiet else None
     with _output_to(log_path), warnings.catch_warnings():
         # Steps run in this interpreter on purpose; kfp warns because their spec names a container image.

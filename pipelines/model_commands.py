@@ -20,7 +20,6 @@ from components.registry.report_text import render_lineage
 from components.settings import ProjectSettings
 from pipelines.output import format_table, print_json
 
-REGISTRY_LOCK_FILE = "registry.lock"
 DEFAULT_ROLLBACK_REASON = "rolled back from the command line"
 
 
@@ -168,7 +167,7 @@ def _registry(
             ModelRegistry(
                 store,
                 model_name=getattr(args, "model", None) or DEFAULT_MODEL_NAME,
-                lock_path=settings.state_dir / REGISTRY_LOCK_FILE,
+                lock_path=settings.registry_lock,
                 actor=actor,
             ),
         )

@@ -1,35 +1,52 @@
 """Runs the SavedModel's ``serving_default`` signature on validated columns, one call per request.
 
-Two ways to call the same signature, measured on 2 cores (``bench/bench_serving.py`` repeats this):
+The signature takes one (None, 1) tensor per raw feature: 22 feeds. Feeding them one by one costs more
+Python than the model costs TensorFlow, so both backends pack the request into two tensors - an
+(rows, numeric features) float32 matrix and an (rows, string features) string matrix - and split them
+back into the signature's inputs inside the graph. Measured per call on 2 shared cores (best of 25
+rounds; ``bench/bench_serving.py`` repeats this):
 
-- ``session``: the signature's graph in a TF1 ``Session`` through ``make_callable``: ~0.3 ms per call,
-  about half the cost of the TF2 path, because the feed skips eager tensor conversion and the
-  ``ConcreteFunction`` argument handling. The default.
-- ``signature``: ``tf.saved_model.load(...).signatures["serving_default"]``, the TF2 path.
+============================  =======  ========  =========
+path                          1 row    100 rows  1000 rows
+============================  =======  ========  =========
+signature, 22 eager feeds     605 us   1111 us   1123 us
+TF1 session, 22 feeds         345 us    759 us    675 us
+tf.function, 2 packed feeds   194 us    255 us    630 us
+TF1 session, 2 packed feeds   131 us    201 us    523 us
+============================  =======  ========  =========
 
-A ``tf.function`` wrapped around the signature measured slower than the signature itself (it adds a
-trace-cache lookup to the same call), so it is not offered. Both paths read input names, dtypes and the
-single output's name from the signature itself; tests check they return the same probabilities.
+- ``session`` (default): the SavedModel graph imported into a ``tf.compat.v1.Session`` with its input
+  placeholders mapped onto slices of the two packed placeholders, called through ``make_callable``.
+- ``function``: a ``tf.function`` with a fixed two-tensor input signature that slices and calls the
+  TF2 signature (public TF2 API only, ~1.5x the per-call cost of ``session``).
+
+Both read input names, dtypes and the single output's name from the signature itself; tests check they
+return the same probabilities as each other and as the plain signature.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.core.protobuf import saved_model_pb2
 
 from components.errors import ModelUnavailableError, ServingError
 
 SIGNATURE = "serving_default"
+SERVE_TAG = "serve"
 
 
 class Backend(StrEnum):
     SESSION = "session"
-    SIGNATURE = "signature"
+    FUNCTION = "function"
+
+
+Call = Callable[[np.ndarray, np.ndarray], Any]
 
 
 class Predictor:
@@ -40,14 +57,11 @@ class Predictor:
         output_name: The signature's single output key.
     """
 
-    def __init__(
-        self,
-        call: Callable[[Mapping[str, np.ndarray]], np.ndarray],
-        input_dtypes: Mapping[str, str],
-        output_name: str,
-    ) -> None:
+    def __init__(self, call: Call, numeric: Sequence[str], strings: Sequence[str], output_name: str) -> None:
         self._call = call
-        self.input_dtypes = dict(input_dtypes)
+        self._numeric = tuple(numeric)
+        self._strings = tuple(strings)
+        self.input_dtypes = {name: "float32" for name in numeric} | {name: "string" for name in strings}
         self.output_name = output_name
 
     def predict(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -60,13 +74,15 @@ class Predictor:
         Raises:
             ServingError: when the model call fails or returns a wrongly shaped output (status 500).
         """
-        feeds = {}
-        for name, dtype in self.input_dtypes.items():
-            column = columns[name]
-            feeds[name] = (column if dtype == "string" else column.astype(np.float32)).reshape(-1, 1)
-        rows = len(next(iter(feeds.values())))
+        rows = len(columns[next(iter(self.input_dtypes))])
+        numbers = np.empty((rows, len(self._numeric)), dtype=np.float32)
+        for index, name in enumerate(self._numeric):
+            numbers[:, index] = columns[name]
+        strings = np.empty((rows, len(self._strings)), dtype=object)
+        for index, name in enumerate(self._strings):
+            strings[:, index] = columns[name]
         try:
-            output = np.asarray(self._call(feeds), dtype=np.float64)
+            output = np.asarray(self._call(numbers, strings), dtype=np.float64)
         except (tf.errors.OpError, ValueError, TypeError) as exc:
             raise ServingError(f"the model call failed: {exc}", reason="MODEL_CALL_FAILED") from exc
         if output.shape != (rows, 1):
@@ -89,42 +105,82 @@ def load_predictor(
     Raises:
         ModelUnavailableError: when the folder cannot be loaded or the signature breaks the contract.
     """
-    if not (saved_model_dir / "saved_model.pb").is_file():
+    graph_file = saved_model_dir / "saved_model.pb"
+    if not graph_file.is_file():
         raise ModelUnavailableError(f"no SavedModel in {saved_model_dir}")
     try:
+        signature = _read_signature(graph_file)
+        numeric, strings, output_name = _check_signature(signature)
         if backend is Backend.SESSION:
-            return _load_session(saved_model_dir, threads)
-        return _load_signature(saved_model_dir, threads)
+            call = _session_call(saved_model_dir, signature, numeric, strings, output_name, threads)
+        else:
+            call = _function_call(saved_model_dir, numeric, strings, output_name, threads)
     except (OSError, ValueError, KeyError, tf.errors.OpError) as exc:
         raise ModelUnavailableError(f"cannot load the SavedModel {saved_model_dir}: {exc}") from exc
+    return Predictor(call, numeric, strings, output_name)
 
 
-def _load_session(saved_model_dir: Path, threads: int) -> Predictor:
-    graph = tf.Graph()
-    config = tf.compat.v1.ConfigProto(
-        intra_op_parallelism_threads=threads, inter_op_parallelism_threads=threads
-    )
-    session = tf.compat.v1.Session(graph=graph, config=config)
-    with graph.as_default():
-        meta_graph = tf.compat.v1.saved_model.loader.load(session, ["serve"], str(saved_model_dir))
-    signature = meta_graph.signature_def[SIGNATURE]
-    dtypes = {
-        name: _dtype_of(name, tf.dtypes.as_dtype(info.dtype)) for name, info in signature.inputs.items()
-    }
-    for name, info in signature.inputs.items():
+def _read_signature(graph_file: Path) -> Any:
+    saved = saved_model_pb2.SavedModel.FromString(graph_file.read_bytes())
+    for meta_graph in saved.meta_graphs:
+        if SERVE_TAG in meta_graph.meta_info_def.tags:
+            if SIGNATURE not in meta_graph.signature_def:
+                raise ModelUnavailableError(f"the SavedModel has no {SIGNATURE!r} signature")
+            return meta_graph.signature_def[SIGNATURE]
+    raise ModelUnavailableError(f"the SavedModel has no {SERVE_TAG!r} graph")
+
+
+def _check_signature(signature: Any) -> tuple[list[str], list[str], str]:
+    numeric, strings = [], []
+    for name in sorted(signature.inputs):
+        info = signature.inputs[name]
         _check_shape(f"input {name!r}", [dim.size for dim in info.tensor_shape.dim])
-    output_name, output_info = _single_output(dict(signature.outputs))
-    _check_shape(f"output {output_name!r}", [dim.size for dim in output_info.tensor_shape.dim])
-    names = sorted(dtypes)
-    run = session.make_callable(output_info.name, [signature.inputs[name].name for name in names])
+        if _dtype_of(name, tf.dtypes.as_dtype(info.dtype)) == "string":
+            strings.append(name)
+        else:
+            numeric.append(name)
+    if len(signature.outputs) != 1:
+        raise ModelUnavailableError(
+            f"the signature has outputs {sorted(signature.outputs)}; expected exactly one"
+        )
+    output_name = next(iter(signature.outputs))
+    _check_shape(
+        f"output {output_name!r}", [dim.size for dim in signature.outputs[output_name].tensor_shape.dim]
+    )
+    return numeric, strings, output_name
 
-    def call(feeds: Mapping[str, np.ndarray]) -> np.ndarray:
-        return np.asarray(run(*(feeds[name] for name in names)))
 
-    return Predictor(call, dtypes, output_name)
+def _session_call(
+    saved_model_dir: Path,
+    signature: Any,
+    numeric: list[str],
+    strings: list[str],
+    output_name: str,
+    threads: int,
+) -> Call:
+    graph = tf.Graph()
+    with graph.as_default():
+        packed_numbers = tf.compat.v1.placeholder(tf.float32, [None, len(numeric)], name="packed_numbers")
+        packed_strings = tf.compat.v1.placeholder(tf.string, [None, len(strings)], name="packed_strings")
+        input_map = {}
+        for group, packed in ((numeric, packed_numbers), (strings, packed_strings)):
+            if group:
+                slices = tf.split(packed, len(group), axis=1)
+                input_map.update(
+                    {signature.inputs[name].name: column for name, column in zip(group, slices, strict=True)}
+                )
+        config = tf.compat.v1.ConfigProto(
+            intra_op_parallelism_threads=threads, inter_op_parallelism_threads=threads
+        )
+        session = tf.compat.v1.Session(graph=graph, config=config)
+        tf.compat.v1.saved_model.loader.load(session, [SERVE_TAG], str(saved_model_dir), input_map=input_map)
+        output = graph.get_tensor_by_name(signature.outputs[output_name].name)
+    return session.make_callable(output, [packed_numbers, packed_strings])
 
 
-def _load_signature(saved_model_dir: Path, threads: int) -> Predictor:
+def _function_call(
+    saved_model_dir: Path, numeric: list[str], strings: list[str], output_name: str, threads: int
+) -> Call:
     try:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
@@ -132,20 +188,26 @@ def _load_signature(saved_model_dir: Path, threads: int) -> Predictor:
         pass  # the eager context already exists in this process; its thread pools stay as they are
     loaded = tf.saved_model.load(str(saved_model_dir))
     signature = loaded.signatures[SIGNATURE]
-    specs = signature.structured_input_signature[1]
-    dtypes = {name: _dtype_of(name, spec.dtype) for name, spec in specs.items()}
-    for name, spec in specs.items():
-        _check_shape(f"input {name!r}", spec.shape.as_list())
-    output_name, output_spec = _single_output(dict(signature.structured_outputs))
-    _check_shape(f"output {output_name!r}", output_spec.shape.as_list())
 
-    def call(feeds: Mapping[str, np.ndarray]) -> np.ndarray:
-        tensors = {name: tf.constant(value) for name, value in feeds.items()}
-        return signature(**tensors)[output_name].numpy()
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None, len(numeric)], tf.float32),
+            tf.TensorSpec([None, len(strings)], tf.string),
+        ]
+    )
+    def packed(numbers: tf.Tensor, texts: tf.Tensor) -> tf.Tensor:
+        feeds = {name: numbers[:, i : i + 1] for i, name in enumerate(numeric)}
+        feeds |= {name: texts[:, i : i + 1] for i, name in enumerate(strings)}
+        return signature(**feeds)[output_name]
+
+    concrete = packed.get_concrete_function()
+
+    def call(numbers: np.ndarray, texts: np.ndarray) -> Any:
+        return concrete(tf.constant(numbers), tf.constant(texts)).numpy()
 
     # The loaded object owns the variables the signature reads; keep it alive with the closure.
     call.loaded = loaded  # type: ignore[attr-defined]
-    return Predictor(call, dtypes, output_name)
+    return call
 
 
 def _dtype_of(name: str, dtype: tf.dtypes.DType) -> str:
@@ -156,12 +218,6 @@ def _dtype_of(name: str, dtype: tf.dtypes.DType) -> str:
     raise ModelUnavailableError(
         f"signature input {name!r} has dtype {dtype.name}; expected float32 or string"
     )
-
-
-def _single_output(outputs: dict[str, Any]) -> tuple[str, Any]:
-    if len(outputs) != 1:
-        raise ModelUnavailableError(f"the signature has outputs {sorted(outputs)}; expected exactly one")
-    return next(iter(outputs.items()))
 
 
 def _check_shape(what: str, dims: list[int | None]) -> None:

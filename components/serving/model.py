@@ -19,6 +19,7 @@ import logging
 import math
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -34,7 +35,7 @@ from components.serving.request_log import RequestLog, rejected_record, served_r
 from components.serving.rest_hooks import error_blueprint
 from components.serving.schema import SCHEMA_FILE, ServingSchema
 from components.serving.telemetry import Telemetry
-from components.serving.validation import DEFAULT_MAX_ROWS, parse_request, request_id
+from components.serving.validation import DEFAULT_MAX_ROWS, RequestValidator, request_id
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class FlightDelayModel:
         request_log: Folder for the request log (one ``requests-<pid>.jsonl`` per server process);
             empty disables logging.
         max_rows: Largest batch accepted per request (status 413 above it).
-        backend: ``session`` or ``signature`` (see ``components/serving/inference.py``).
+        backend: ``session`` or ``function`` (see ``components/serving/inference.py``).
         tf_threads: TensorFlow threads per server process.
 
     Raises:
@@ -82,7 +83,7 @@ class FlightDelayModel:
             raise ModelUnavailableError(
                 f"no model_version given and none in {self.model_dir / METADATA_FILE}"
             )
-        self.max_rows = max_rows
+        self.validator = RequestValidator(self.schema, max_rows=max_rows)
         try:
             self.backend = Backend(backend)
         except ValueError as exc:
@@ -119,16 +120,24 @@ class FlightDelayModel:
         body = json_format.MessageToDict(message) if is_proto else message
         protocol = "grpc" if is_proto else "rest"
         puid = request_id(body) or uuid.uuid4().hex
-        started = time.perf_counter()
+        received, started = time.time(), time.perf_counter()
         try:
-            batch = parse_request(body, self.schema, max_rows=self.max_rows)
+            batch = self.validator.parse(body)
             probabilities = self._loaded().predict(batch.columns)
         except ServingError as exc:
-            return self._refuse(exc, body, puid, protocol, is_proto)
+            return self._refuse(exc, body, puid, received, protocol, is_proto)
         self.telemetry.served(probabilities, (time.perf_counter() - started) * 1000.0)
         if self.request_log is not None:
             self.request_log.append(
-                served_record(puid, self.model_version, batch.columns, probabilities, protocol=protocol)
+                partial(
+                    served_record,
+                    received,
+                    puid,
+                    self.model_version,
+                    batch.columns,
+                    probabilities,
+                    protocol=protocol,
+                )
             )
         response = {
             "data": {"names": [OUTPUT_NAME], "ndarray": probabilities.reshape(-1, 1).tolist()},
@@ -139,7 +148,7 @@ class FlightDelayModel:
     def health_status(self) -> dict[str, Any]:
         """Runs a canned row through validation and the model; raises (a 5xx) unless it yields a probability."""
         try:
-            batch = parse_request({"jsonData": _canned_record(self.schema)}, self.schema)
+            batch = self.validator.parse({"jsonData": _canned_record(self.schema)})
             probability = float(self._loaded().predict(batch.columns)[0])
         except ServingError as exc:
             raise _seldon_error(exc) from exc
@@ -178,20 +187,23 @@ class FlightDelayModel:
             raise ModelUnavailableError("the model is not loaded yet")
         return self._predictor
 
-    def _refuse(self, error: ServingError, body: Any, puid: str, protocol: str, is_proto: bool) -> Any:
+    def _refuse(
+        self, error: ServingError, body: Any, puid: str, received: float, protocol: str, is_proto: bool
+    ) -> Any:
         self.telemetry.refused(error.reason, status=error.status_code)
         if self.request_log is not None:
-            self.request_log.append(
-                rejected_record(
-                    puid,
-                    self.model_version,
-                    body,
-                    status=error.status_code,
-                    reason=error.reason,
-                    error=error.message,
-                    protocol=protocol,
-                )
+            # Serialised now: the body may be the caller's object, which is not ours to read later.
+            record = rejected_record(
+                received,
+                puid,
+                self.model_version,
+                body,
+                status=error.status_code,
+                reason=error.reason,
+                error=error.message,
+                protocol=protocol,
             )
+            self.request_log.append(lambda: record)
         if not isinstance(error, BadRequestError):
             logger.error("request %s failed: %s", puid, error.message)
             raise _seldon_error(error) from error

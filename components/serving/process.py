@@ -277,7 +277,7 @@ def serve_model(
         model_version: Reported in every response; empty means the version in ``model.json``.
         request_log: Folder for the request log; None disables it.
         max_rows: Largest batch per request; None keeps the model's default.
-        backend: ``session`` or ``signature``; None keeps the model's default.
+        backend: ``session`` or ``function``; None keeps the model's default.
         **options: Further ``ServerConfig`` fields (ports, workers, threads, ...).
     """
     parameters: dict[str, str | int | float | bool] = {"model_uri": str(Path(model_dir).resolve())}

@@ -6,9 +6,11 @@ line can interleave with another whatever its size (``O_APPEND`` alone is only a
 and a 1,000-row batch makes a line far longer than any size guaranteed to go out in one call). Readers
 glob ``requests-*.jsonl`` and sort by ``ts``.
 
-The request thread only puts the record on a bounded queue (~1 µs); a daemon thread per process
-serialises it and writes whole batches of lines, flushing whenever the queue runs dry, so lines reach
-the file within milliseconds and a burst costs one write. When the queue is full the record is dropped
+The request thread only puts a record builder on a bounded queue (~1 µs); a daemon thread per process
+builds and serialises the records and writes whole batches of lines, flushing whenever the queue runs
+dry, so lines reach the file within milliseconds and a burst costs one write. Building the record
+(columns to lists, NaN to null) on the writer thread keeps ~25 µs per request off the request's path;
+the timestamp is taken on the request thread. When the queue is full the record is dropped
 and counted rather than slowing the answer; the count is exported as a metric.
 
 The writer starts lazily in the process that first appends: Seldon builds the model object in the
@@ -23,7 +25,8 @@ import logging
 import os
 import queue
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -54,12 +57,15 @@ class RequestLog:
         """This process's file."""
         return self.directory / f"requests-{os.getpid()}.jsonl"
 
-    def append(self, record: Mapping[str, Any]) -> bool:
-        """Queues ``record`` for writing; returns False (and counts it) when the queue is full."""
+    def append(self, build: Callable[[], Mapping[str, Any]]) -> bool:
+        """Queues a record builder, called on the writer thread; False (and counted) when the queue is full.
+
+        The builder must only read values nobody changes afterwards (the validated columns are not).
+        """
         if self._pid != os.getpid():
             self._start()
         try:
-            self._queue.put_nowait(record)
+            self._queue.put_nowait(build)
         except queue.Full:
             self.dropped += 1
             return False
@@ -98,28 +104,32 @@ def _write_lines(records: queue.Queue[Any], sink: IO[str]) -> None:
                     batch.append(records.get_nowait())
                 except queue.Empty:
                     break
-            stop = any(record is _STOP for record in batch)
-            lines = [_line(record) for record in batch if record is not _STOP]
+            stop = any(build is _STOP for build in batch)
+            lines = [_line(build) for build in batch if build is not _STOP]
             sink.write("".join(lines))
             sink.flush()
             if stop:
                 return
 
 
-def _line(record: Any) -> str:
+def _line(build: Callable[[], Mapping[str, Any]]) -> str:
+    # The writer thread must outlive any bad record: a failure becomes a line saying so.
     try:
-        return json.dumps(record, separators=(",", ":"), allow_nan=False, default=str) + "\n"
-    except ValueError as exc:  # a non-finite float: keep the line strict JSON and say what happened
+        return json.dumps(build(), separators=(",", ":"), allow_nan=False, default=str) + "\n"
+    except Exception as exc:
         logger.warning("request log: unserialisable record: %s", exc)
-        return json.dumps({"ts": utc_now(), "outcome": "unloggable", "error": str(exc)}) + "\n"
+        return (
+            json.dumps({"ts": utc_timestamp(time.time()), "outcome": "unloggable", "error": str(exc)}) + "\n"
+        )
 
 
-def utc_now() -> str:
-    """The current time as ISO 8601 UTC with milliseconds and a ``Z``."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def utc_timestamp(seconds: float) -> str:
+    """A Unix time as ISO 8601 UTC with milliseconds and a ``Z``."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def served_record(
+    received: float,
     request_id: str,
     model_version: str,
     columns: Mapping[str, np.ndarray],
@@ -135,7 +145,7 @@ def served_record(
             values = [None if value != value else value for value in values]
         features[name] = values
     return {
-        "ts": utc_now(),
+        "ts": utc_timestamp(received),
         "request_id": request_id,
         "model_version": model_version,
         "protocol": protocol,
@@ -147,6 +157,7 @@ def served_record(
 
 
 def rejected_record(
+    received: float,
     request_id: str,
     model_version: str,
     message: Any,
@@ -162,7 +173,7 @@ def rejected_record(
     except (TypeError, ValueError, RecursionError):
         body = f"<unserialisable {type(message).__name__}>"
     return {
-        "ts": utc_now(),
+        "ts": utc_timestamp(received),
         "request_id": request_id,
         "model_version": model_version,
         "protocol": protocol,

@@ -9,6 +9,7 @@ from components.images import pipeline_image
 def validate(
     stats: dsl.Input[dsl.Artifact],
     previous_stats: dsl.Input[dsl.Artifact],
+    measure_drift: bool,
     batch_name: str,
     metadata_uri: str,
     run_id: str,
@@ -17,7 +18,11 @@ def validate(
     report: dsl.Output[dsl.Artifact],
     summary: dsl.Output[dsl.Markdown],
 ) -> str:
-    """Records the verdict (halt, retrain, proceed); never fails on bad data, the gate does."""
+    """Records the verdict (halt, retrain, proceed); never fails on bad data, the gate does.
+
+    ``previous_stats`` is only compared with when ``measure_drift`` is set: kfp.local has no optional
+    artifact inputs, so a batch judged on its own still names one.
+    """
     from pathlib import Path
 
     from components.lineage import open_store
@@ -32,18 +37,19 @@ def validate(
             pipeline=pipeline,
             component="validate",
             version=code_version,
-            parameters={"batch": batch_name},
+            parameters={"batch": batch_name, "measure_drift": measure_drift},
         ) as execution,
     ):
         execution.add_input("statistics", "Statistics", uri=stats.uri)
-        execution.add_input("previous_statistics", "Statistics", uri=previous_stats.uri)
+        if measure_drift:
+            execution.add_input("previous_statistics", "Statistics", uri=previous_stats.uri)
         execution.add_input("schema", "Schema", uri=str(SCHEMA_PATH))
         result = validate_step(
             Path(stats.path),
             Path(report.path),
             Path(summary.path),
             batch=batch_name,
-            previous_stats_dir=Path(previous_stats.path),
+            previous_stats_dir=Path(previous_stats.path) if measure_drift else None,
         )
         properties = {
             "verdict": result.verdict,

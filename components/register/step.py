@@ -1,0 +1,49 @@
+"""What the register step decides, independent of KFP: the blessing and the stage of a new version."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from components.evaluate.blessing import load_verdict
+from components.evaluate.results import load_result
+from components.evaluate.step import CANDIDATE_FILE, VERDICT_FILE, registry_metrics
+from components.infra_validate.step import read_infra_report
+
+PROMOTE_TO_PRODUCTION = "production"
+KEEP_BLESSED = "blessed"
+PROMOTIONS = (PROMOTE_TO_PRODUCTION, KEEP_BLESSED)
+
+
+@dataclass(frozen=True)
+class Blessing:
+    blessed: bool
+    checks: tuple[Mapping[str, Any], ...]
+    metrics: Mapping[str, Any]
+
+    @property
+    def failed(self) -> list[str]:
+        return [str(check["name"]) for check in self.checks if not check["passed"]]
+
+
+def combine_blessing(evaluation_dir: Path, infra_dir: Path) -> Blessing:
+    """A version is blessed only when evaluation blessed it AND it passed infra validation."""
+    verdict = load_verdict(evaluation_dir / VERDICT_FILE)
+    infra = read_infra_report(infra_dir)
+    checks: list[Mapping[str, Any]] = [{**asdict(check), "stage": "evaluation"} for check in verdict.checks]
+    infra_checks: Sequence[Mapping[str, Any]] = infra["checks"]  # type: ignore[assignment]
+    checks += [
+        {
+            "name": c["name"],
+            "description": c["name"],
+            "value": c["measured"],
+            "threshold": c["budget"],
+            "passed": c["passed"],
+            "stage": "infra",
+        }
+        for c in infra_checks
+    ]
+    metrics = registry_metrics(load_result(evaluation_dir / CANDIDATE_FILE))
+    return Blessing(blessed=verdict.blessed and bool(infra["passed"]), checks=tuple(checks), metrics=metrics)

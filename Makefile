@@ -13,7 +13,7 @@ PIPELINE_PY := $(VENV)/bin/python
 SERVING_PY := $(SERVING_VENV)/bin/python
 MLOPS := $(VENV)/bin/mlops
 
-.PHONY: help env run test lint typecheck unit bench bench-validation compile golden clean
+.PHONY: help env run test lint typecheck unit bench bench-validation bench-serving compile golden clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -53,7 +53,10 @@ compile: $(VENV)/.synced ## Compile the pipelines to KFP IR YAML under build/
 bench-validation: $(VENV)/.synced ## Statistics + validation time for 1, 6, 12 months
 	$(PIPELINE_PY) bench/bench_validation.py
 
-bench: bench-validation ## All benchmarks
+bench-serving: $(SERVING_VENV)/.synced ## Serving: model floor, Seldon echo ceiling, served peak, rate sweep (~2 min)
+	$(SERVING_PY) bench/bench_serving.py --json-out build/bench/serving.json
+
+bench: bench-validation bench-serving ## All benchmarks
 
 clean: ## Remove local state and build outputs (keeps the environments)
 	rm -rf .mlops build

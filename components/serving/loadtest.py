@@ -6,6 +6,12 @@ shows its queue in the latency figures instead of silently lowering the offered 
 "coordinated omission" of closed-loop testers). In-flight requests are capped by ``concurrency``
 persistent HTTP/1.1 connections; a request waiting for a free connection keeps its clock running.
 
+asyncio sleeps in whole milliseconds (its epoll timeout is rounded up), so a request is released up to
+``EARLY_SECONDS`` before it is due rather than up to a millisecond after; the clock of a request sent
+early starts when it is sent, never before, so early release cannot flatter a latency. How late the
+generator itself sent is reported as ``send_lag_ms``: when its p99 is large, the generator, not the
+server, was the bottleneck.
+
 Standard library only (asyncio streams), so it runs in either environment. Targets must be loopback
 unless ``allow_remote`` is set: this tool is for measuring a server on this machine, not for loading
 someone else's.
@@ -35,6 +41,7 @@ from urllib.parse import urlsplit
 from components.errors import ConfigError
 
 PREDICTIONS_PATH = "/api/v1.0/predictions"
+EARLY_SECONDS = 0.001
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,8 @@ class LoadResult:
         statuses: Answers per HTTP status, plus failures per exception name (``timeout``, ...).
         latency_ms: ``p50``, ``p95``, ``p99``, ``max`` and ``mean`` over answered requests.
         service_ms: The same percentiles from the actual send, without time spent waiting for a connection.
+        send_lag_ms: How late the generator released requests after their due time (0 when early),
+            before any wait for a free connection.
         duration_s: Wall time of the run.
     """
 
@@ -59,6 +68,7 @@ class LoadResult:
     statuses: Mapping[str, int]
     latency_ms: Mapping[str, float]
     service_ms: Mapping[str, float]
+    send_lag_ms: Mapping[str, float]
     duration_s: float
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -84,6 +94,7 @@ class LoadResult:
             "statuses": dict(self.statuses),
             "latency_ms": dict(self.latency_ms),
             "service_ms": dict(self.service_ms),
+            "send_lag_ms": dict(self.send_lag_ms),
             "duration_s": self.duration_s,
             **({"extra": dict(self.extra)} if self.extra else {}),
         }
@@ -261,12 +272,15 @@ async def _run(
         idle.put_nowait(_Connection(target))
     latencies: list[float] = []
     services: list[float] = []
+    lags: list[float] = []
     statuses: Counter[str] = Counter()
     finished_at = [0.0]
 
     async def one(index: int, due: float) -> None:
+        lags.append(max(0.0, time.perf_counter() - due) * 1000.0)  # before any wait for a connection
         connection = await idle.get()
         sent = time.perf_counter()
+        start_clock = min(due, sent)
         try:
             status = await asyncio.wait_for(
                 connection.request(payloads[index % len(payloads)]), max(timeout - (sent - due), 0.001)
@@ -289,7 +303,7 @@ async def _run(
         else:
             done = time.perf_counter()
             statuses[str(status)] += 1
-            latencies.append((done - due) * 1000.0)
+            latencies.append((done - start_clock) * 1000.0)
             services.append((done - sent) * 1000.0)
             finished_at[0] = max(finished_at[0], done)
         finally:
@@ -305,7 +319,7 @@ async def _run(
     start = time.perf_counter() + 0.05
     for index in range(count):
         due = start + index / rate
-        delay = due - time.perf_counter()
+        delay = due - time.perf_counter() - EARLY_SECONDS
         if delay > 0:
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(waiting(index, due)))
@@ -323,6 +337,7 @@ async def _run(
         statuses=dict(sorted(statuses.items())),
         latency_ms=percentiles(latencies),
         service_ms=percentiles(services),
+        send_lag_ms=percentiles(lags),
         duration_s=end - start,
     )
 

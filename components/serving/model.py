@@ -19,7 +19,6 @@ import logging
 import math
 import time
 import uuid
-from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -30,6 +29,7 @@ from seldon_core.proto import prediction_pb2
 
 from components.errors import BadRequestError, ModelUnavailableError, ServingError
 from components.ingest.contract import Kind
+from components.serving.batching import CoalescingPredictor, RowPredictor
 from components.serving.inference import Backend, Predictor, load_predictor
 from components.serving.request_log import RequestLog, rejected_record, served_record
 from components.serving.rest_hooks import error_blueprint
@@ -58,6 +58,8 @@ class FlightDelayModel:
         max_rows: Largest batch accepted per request (status 413 above it).
         backend: ``session`` or ``function`` (see ``components/serving/inference.py``).
         tf_threads: TensorFlow threads per server process.
+        coalesce: Let concurrent requests of one process share model calls
+            (``components/serving/batching.py``).
 
     Raises:
         ModelUnavailableError: when the folder, its schema or its metadata cannot be read.
@@ -71,6 +73,7 @@ class FlightDelayModel:
         max_rows: int = DEFAULT_MAX_ROWS,
         backend: str = "session",
         tf_threads: int = 1,
+        coalesce: bool = True,
     ) -> None:
         self.model_dir = local_model_dir(model_uri)
         # Cheap reads happen here, in the gunicorn master, so a broken folder fails the start at once;
@@ -89,9 +92,10 @@ class FlightDelayModel:
         except ValueError as exc:
             raise ModelUnavailableError(f"backend must be one of {[str(b) for b in Backend]}") from exc
         self.tf_threads = tf_threads
+        self.coalesce = coalesce
         self.request_log = RequestLog(Path(request_log)) if request_log else None
         self.telemetry = Telemetry()
-        self._predictor: Predictor | None = None
+        self._predictor: RowPredictor | None = None
         self._logged_dropped = 0
         self.model_error_handler = error_blueprint()
 
@@ -101,7 +105,7 @@ class FlightDelayModel:
             self.model_dir / SAVED_MODEL_DIR, backend=self.backend, threads=self.tf_threads
         )
         _check_signature(predictor, self.schema)
-        self._predictor = predictor
+        self._predictor = CoalescingPredictor(predictor) if self.coalesce else predictor
         self.health_status()  # the first call builds TensorFlow's kernels: pay it here, not on a request
         logger.info("loaded %s version %s (%s backend)", self.model_dir, self.model_version, self.backend)
 
@@ -120,24 +124,16 @@ class FlightDelayModel:
         body = json_format.MessageToDict(message) if is_proto else message
         protocol = "grpc" if is_proto else "rest"
         puid = request_id(body) or uuid.uuid4().hex
-        received, started = time.time(), time.perf_counter()
+        received = time.time()
         try:
             batch = self.validator.parse(body)
             probabilities = self._loaded().predict(batch.columns)
         except ServingError as exc:
             return self._refuse(exc, body, puid, received, protocol, is_proto)
-        self.telemetry.served(probabilities, (time.perf_counter() - started) * 1000.0)
+        self.telemetry.served(probabilities)
         if self.request_log is not None:
             self.request_log.append(
-                partial(
-                    served_record,
-                    received,
-                    puid,
-                    self.model_version,
-                    batch.columns,
-                    probabilities,
-                    protocol=protocol,
-                )
+                served_record(received, puid, self.model_version, batch, probabilities, protocol=protocol)
             )
         response = {
             "data": {"names": [OUTPUT_NAME], "ndarray": probabilities.reshape(-1, 1).tolist()},
@@ -182,7 +178,7 @@ class FlightDelayModel:
             "outputs": [{"messagetype": "ndarray", "schema": {"names": [OUTPUT_NAME], "shape": [1]}}],
         }
 
-    def _loaded(self) -> Predictor:
+    def _loaded(self) -> RowPredictor:
         if self._predictor is None:
             raise ModelUnavailableError("the model is not loaded yet")
         return self._predictor
@@ -192,18 +188,18 @@ class FlightDelayModel:
     ) -> Any:
         self.telemetry.refused(error.reason, status=error.status_code)
         if self.request_log is not None:
-            # Serialised now: the body may be the caller's object, which is not ours to read later.
-            record = rejected_record(
-                received,
-                puid,
-                self.model_version,
-                body,
-                status=error.status_code,
-                reason=error.reason,
-                error=error.message,
-                protocol=protocol,
+            self.request_log.append(
+                rejected_record(
+                    received,
+                    puid,
+                    self.model_version,
+                    body,
+                    status=error.status_code,
+                    reason=error.reason,
+                    error=error.message,
+                    protocol=protocol,
+                )
             )
-            self.request_log.append(lambda: record)
         if not isinstance(error, BadRequestError):
             logger.error("request %s failed: %s", puid, error.message)
             raise _seldon_error(error) from error

@@ -268,6 +268,7 @@ def serve_model(
     request_log: Path | None = None,
     max_rows: int | None = None,
     backend: str | None = None,
+    coalesce: bool | None = None,
     **options: Any,
 ) -> ModelServer:
     """Starts ``FlightDelayModel`` on a model folder and waits until it is healthy.
@@ -278,6 +279,7 @@ def serve_model(
         request_log: Folder for the request log; None disables it.
         max_rows: Largest batch per request; None keeps the model's default.
         backend: ``session`` or ``function``; None keeps the model's default.
+        coalesce: Whether concurrent requests share model calls; None keeps the model's default (on).
         **options: Further ``ServerConfig`` fields (ports, workers, threads, ...).
     """
     parameters: dict[str, str | int | float | bool] = {"model_uri": str(Path(model_dir).resolve())}
@@ -289,6 +291,8 @@ def serve_model(
         parameters["max_rows"] = max_rows
     if backend is not None:
         parameters["backend"] = backend
+    if coalesce is not None:
+        parameters["coalesce"] = coalesce
     return start_server(ServerConfig(model_class=MODEL_CLASS, parameters=parameters, **options))
 
 

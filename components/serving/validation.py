@@ -34,10 +34,12 @@ class FeatureBatch:
         rows: Number of rows.
         columns: Per feature: int64 for ``int``, float64 with NaN for null for ``float``, an object array
             of str (null as ``""``) for ``string``; every array has shape (rows,).
+        with_missing: Numeric features with at least one NaN (a null the model imputes).
     """
 
     rows: int
     columns: Mapping[str, np.ndarray]
+    with_missing: frozenset[str] = frozenset()
 
 
 class RequestValidator:
@@ -86,9 +88,9 @@ class RequestValidator:
             rows, columns = _columns_from_data(message["data"], self.max_rows)
         else:
             rows, columns = _columns_from_records(message["jsonData"], self.max_rows)
-        return FeatureBatch(rows, self._validate_columns(columns, rows))
+        return self._validate_columns(columns, rows)
 
-    def _validate_columns(self, columns: dict[str, Sequence[Any]], rows: int) -> dict[str, np.ndarray]:
+    def _validate_columns(self, columns: dict[str, Sequence[Any]], rows: int) -> FeatureBatch:
         schema = self.schema
         if schema.unknown_fields is FieldPolicy.REJECT:
             unknown = [name for name in columns if name not in self._known]
@@ -116,13 +118,16 @@ class RequestValidator:
                 validated[feature.name] = _strings(feature, values)
             else:
                 numeric_values.append(_number_values(feature, values))
+        with_missing: frozenset[str] = frozenset()
         if self._numeric:
             matrix = _numbers(self._numeric, self._limits, numeric_values)
+            gaps = np.isnan(matrix).any(axis=1).tolist()
+            with_missing = frozenset(f.name for f, gap in zip(self._numeric, gaps, strict=True) if gap)
             for index, feature in enumerate(self._numeric):
                 column = matrix[index]
-                integral = feature.kind is Kind.INT and not (feature.nullable and np.isnan(column).any())
+                integral = feature.kind is Kind.INT and feature.name not in with_missing
                 validated[feature.name] = column.astype(np.int64) if integral else column
-        return {name: validated[name] for name in schema.names}
+        return FeatureBatch(rows, {name: validated[name] for name in schema.names}, with_missing)
 
 
 def parse_request(message: Any, schema: ServingSchema, *, max_rows: int = DEFAULT_MAX_ROWS) -> FeatureBatch:

@@ -1,13 +1,8 @@
-"""Shared fixtures: a tiny Keras model with the production signature, exported with ``model.export``.
-
-The model follows the artifact contract (one (None, 1) input per raw feature, float32 or string, one
-(None, 1) probability) and imputes NaN itself, like the trained model; its weights are seeded so the
-probabilities are reproducible within a run.
-"""
+"""Shared fixtures: a small seeded Keras model with the production signature, exported with ``model.export``
+(``components/serving/fixture_model.py``), and a good request record."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -18,7 +13,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest
 
-from components.ingest.contract import Kind
+from components.serving.fixture_model import build_model_folder
 from components.serving.schema import ServingSchema
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -51,40 +46,6 @@ GOOD_RECORD: dict[str, Any] = {
 }
 
 
-def build_model_folder(target: Path, schema: ServingSchema, *, version: str | None = MODEL_VERSION) -> Path:
-    """Writes ``saved_model/``, ``model.json`` and ``serving_schema.json`` for a small seeded model."""
-    import keras
-
-    keras.utils.set_random_seed(7)
-    inputs, parts = {}, []
-    for feature in schema.features:
-        if feature.kind is Kind.STRING:
-            tensor = keras.Input(shape=(1,), name=feature.name, dtype="string")
-            lookup = keras.layers.StringLookup(
-                vocabulary=list(feature.allowed_values or ["?"]), output_mode="one_hot"
-            )
-            parts.append(lookup(tensor))
-        else:
-            tensor = keras.Input(shape=(1,), name=feature.name, dtype="float32")
-            missing = keras.ops.isnan(tensor)
-            scale = max(abs(feature.minimum or 0.0), abs(feature.maximum or 0.0), 1.0)
-            parts.append(keras.ops.where(missing, 0.0, tensor) / scale)
-            parts.append(keras.ops.cast(missing, "float32"))
-        inputs[feature.name] = tensor
-    hidden = keras.layers.Dense(8, activation="tanh")(keras.layers.Concatenate()(parts))
-    output = keras.layers.Dense(1, activation="sigmoid", name="delay_probability")(hidden)
-    keras.Model(inputs, output).export(str(target / "saved_model"), verbose=False)
-    metadata: dict[str, Any] = {
-        "format_version": 1,
-        "inputs": [{"name": f.name, "kind": str(f.kind)} for f in schema.features],
-    }
-    if version is not None:
-        metadata["version"] = version
-    (target / "model.json").write_text(json.dumps(metadata), encoding="utf-8")
-    schema.write(target / "serving_schema.json")
-    return target
-
-
 @pytest.fixture(scope="session")
 def schema() -> ServingSchema:
     return ServingSchema.read(EXAMPLE_SCHEMA)
@@ -92,7 +53,7 @@ def schema() -> ServingSchema:
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory: pytest.TempPathFactory, schema: ServingSchema) -> Path:
-    return build_model_folder(tmp_path_factory.mktemp("model"), schema)
+    return build_model_folder(tmp_path_factory.mktemp("model"), schema, version=MODEL_VERSION)
 
 
 @pytest.fixture()

@@ -1,0 +1,42 @@
+"""Import boundaries: the modules the pipeline environment runs use the standard library only, and
+nothing in the serving package reaches for the pipeline set (kfp, TFDV, ML Metadata, pandas)."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import PROJECT_ROOT
+
+PACKAGE = PROJECT_ROOT / "components" / "serving"
+STDLIB_ONLY = ("schema.py", "process.py", "loadtest.py")
+PROJECT_PURE = {"components.errors", "components.ingest.contract", "components.serving.schema"}
+PIPELINE_ONLY = {"kfp", "tensorflow_data_validation", "ml_metadata", "pandas", "apache_beam", "pyarrow"}
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("name", STDLIB_ONLY)
+def test_pipeline_side_modules_need_only_the_standard_library(name: str) -> None:
+    foreign = {
+        module
+        for module in _imports(PACKAGE / name)
+        if module.split(".")[0] not in sys.stdlib_module_names and module not in PROJECT_PURE
+    }
+    assert foreign == set(), f"{name} imports {sorted(foreign)}"
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.glob("*.py")), ids=lambda p: p.name)
+def test_no_serving_module_imports_the_pipeline_set(path: Path) -> None:
+    assert {module.split(".")[0] for module in _imports(path)} & PIPELINE_ONLY == set()

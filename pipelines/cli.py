@@ -33,6 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
     export = data.add_parser("export", help="write one month's batch in the data contract")
     export.add_argument("--month", type=int, required=True, help="month of 2013, 1-12")
     export.add_argument("--out", type=Path, required=True, help="output file, .csv or .parquet")
+    export.add_argument(
+        "--corrupt",
+        metavar="CASE",
+        help="write the batch damaged as one bad-data case, to try the data gate (e.g. unknown-carrier; "
+        "see components/validation/catalogue.py)",
+    )
     export.add_argument("--json", action="store_true", help="print what was written as JSON")
     export.set_defaults(handler=commands.data_export)
 

@@ -61,13 +61,22 @@ def run(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 def data_export(args: argparse.Namespace, settings: ProjectSettings) -> int:
     frame = load_months([args.month])
-    path = write_batch(frame, args.out)
+    if args.corrupt:
+        from components.validation.catalogue import bad_data_case
+
+        case = bad_data_case(args.corrupt)
+        path = case.write(frame, args.out)
+    else:
+        path = write_batch(frame, args.out)
     written = {"month": args.month, "rows": len(frame), "columns": frame.shape[1], "path": str(path)}
+    if args.corrupt:
+        written["corrupted_as"] = args.corrupt
     if args.json:
         print_json(written)
     else:
+        damage = f", corrupted as {args.corrupt}" if args.corrupt else ""
         print(
-            f"wrote {written['rows']} flights of 2013-{args.month:02d} ({written['columns']} columns) to {path}"
+            f"wrote {written['rows']} flights of 2013-{args.month:02d} ({written['columns']} columns{damage}) to {path}"
         )
     return 0
 

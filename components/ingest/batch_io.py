@@ -7,6 +7,8 @@ file that cannot be parsed at all is refused here.
 
 from __future__ import annotations
 
+import contextlib
+import csv
 from pathlib import Path
 
 import pandas as pd
@@ -47,6 +49,8 @@ def read_batch(path: Path) -> pd.DataFrame:
     suffix = batch_suffix(path)
     if not path.is_file():
         raise DataContractError(f"{path}: no such file")
+    if suffix == ".csv":
+        _refuse_truncated_csv(path)
     try:
         frame = pd.read_csv(path, low_memory=False) if suffix == ".csv" else pd.read_parquet(path)
     except pd.errors.EmptyDataError as exc:
@@ -54,6 +58,30 @@ def read_batch(path: Path) -> pd.DataFrame:
     except (pd.errors.ParserError, ValueError, OSError, UnicodeDecodeError) as exc:
         raise DataContractError(f"{path.name}: unreadable or truncated {suffix[1:]} file: {exc}") from exc
     return align_types(frame)
+
+
+def _refuse_truncated_csv(path: Path) -> None:
+    """A CSV cut mid-row ends without a newline on a row shorter than its header.
+
+    pandas would pad that row with missing values, and the batch would fail validation for a reason
+    (a missing label) that hides the real one: the file is incomplete.
+    """
+    with path.open("rb") as file:
+        header = file.readline()
+        file.seek(0, 2)
+        size = file.tell()
+        file.seek(max(0, size - 64 * 1024))
+        tail = file.read()
+    if not tail or tail.endswith(b"\n") or b"\n" not in tail:
+        return
+    last_line = tail.rsplit(b"\n", 1)[-1].decode("utf-8", errors="replace")
+    expected, found = len(next(csv.reader([header.decode("utf-8", errors="replace")]))), 0
+    with contextlib.suppress(csv.Error, StopIteration):
+        found = len(next(csv.reader([last_line])))
+    if found < expected:
+        raise DataContractError(
+            f"{path.name}: truncated file: the last row has {found} of {expected} fields and no line end"
+        )
 
 
 def align_types(frame: pd.DataFrame) -> pd.DataFrame:

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import tensorflow as tf
+from google.protobuf.message import DecodeError
 from tensorflow.core.protobuf import saved_model_pb2
 
 from components.errors import ModelUnavailableError, ServingError
@@ -121,7 +122,10 @@ def load_predictor(
 
 
 def _read_signature(graph_file: Path) -> Any:
-    saved = saved_model_pb2.SavedModel.FromString(graph_file.read_bytes())
+    try:
+        saved = saved_model_pb2.SavedModel.FromString(graph_file.read_bytes())
+    except DecodeError as exc:
+        raise ModelUnavailableError(f"{graph_file} is not a SavedModel: {exc}") from exc
     for meta_graph in saved.meta_graphs:
         if SERVE_TAG in meta_graph.meta_info_def.tags:
             if SIGNATURE not in meta_graph.signature_def:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -43,6 +44,7 @@ ECHO_CLASS = "components.serving.echo.EchoModel"
 # What the Seldon operator configures in a cluster; Seldon's own default is /metrics.
 METRICS_PATH = "/prometheus"
 LOG_TAIL_LINES = 40
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)\b.*")
 
 
 @dataclass(frozen=True)
@@ -240,8 +242,8 @@ class ModelServer:
             code = self._process.poll()
             if code is not None:
                 raise ServerProcessError(
-                    f"the model server exited with status {code} while starting; its log "
-                    f"({self.log_path}) ends with:\n{self.log_tail()}"
+                    f"the model server exited with status {code} while starting{self._causes()}; "
+                    f"its log ({self.log_path}) ends with:\n{self.log_tail()}"
                 )
             problem = _first_failing(checks) or (
                 None if self.config.grpc_workers == 0 else _port_closed(self.config.host, self.grpc_port)
@@ -251,9 +253,16 @@ class ModelServer:
             last_problem = problem
             time.sleep(0.2)
         raise ServerProcessError(
-            f"the model server was not healthy after {self.config.startup_timeout:.0f} s ({last_problem}); "
-            f"its log ({self.log_path}) ends with:\n{self.log_tail()}"
+            f"the model server was not healthy after {self.config.startup_timeout:.0f} s ({last_problem})"
+            f"{self._causes()}; its log ({self.log_path}) ends with:\n{self.log_tail()}"
         )
+
+    def _causes(self) -> str:
+        # Seldon's processes each print a traceback, and the last one is often the shutdown's own
+        # noise; the exception lines of all of them name the cause far more readably than the tail.
+        lines = self.log_tail(lines=2_000).splitlines()
+        causes = list(dict.fromkeys(line for line in lines if _EXCEPTION_LINE.match(line)))
+        return f" ({'; '.join(causes[-3:])})" if causes else ""
 
 
 def start_server(config: ServerConfig) -> ModelServer:

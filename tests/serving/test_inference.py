@@ -62,6 +62,9 @@ def test_a_batch_equals_its_rows_one_by_one(model_dir: Path, columns: dict[str, 
 def test_a_folder_without_a_savedmodel_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelUnavailableError, match="no SavedModel"):
         load_predictor(tmp_path)
+    (tmp_path / "saved_model.pb").write_bytes(b"garbage")
+    with pytest.raises(ModelUnavailableError, match="is not a SavedModel"):
+        load_predictor(tmp_path)
 
 
 @pytest.mark.parametrize("backend", list(Backend))

@@ -16,6 +16,7 @@ from seldon_core.metrics import SeldonMetrics
 
 from components.errors import ModelUnavailableError
 from components.serving.model import FlightDelayModel, local_model_dir
+from components.serving.rest_hooks import MAX_BODY_BYTES
 
 from .conftest import GOOD_RECORD, MODEL_VERSION
 
@@ -95,6 +96,23 @@ def test_each_bad_request_class_gets_a_4xx_naming_the_field(
 def test_undecodable_bodies_get_400_not_500(client: FlaskClient, raw: bytes) -> None:
     response = client.post(PREDICT, data=raw, content_type="application/json")
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("PUT", PREDICT, b"{}", 405),
+        ("GET", "/api/v1.0/no-such-endpoint", None, 404),
+        ("POST", PREDICT, b'{"jsonData": "' + b"x" * (MAX_BODY_BYTES + 1) + b'"}', 413),
+    ],
+    ids=["wrong-method", "unknown-path", "body-too-large"],
+)
+def test_http_level_client_errors_keep_their_4xx(
+    client: FlaskClient, method: str, path: str, body: bytes | None, status: int
+) -> None:
+    response = client.open(path, method=method, data=body, content_type="application/json")
+    assert response.status_code == status
+    assert response.get_json()["status"]["code"] == status
 
 
 def test_health_status_runs_the_model_on_a_canned_row(client: FlaskClient) -> None:

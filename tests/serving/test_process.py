@@ -59,13 +59,25 @@ def test_echo_server_starts_on_loopback_only_and_stops_with_all_its_processes(tm
     assert "--bind-host" in server.command() and "127.0.0.1" in server.command()
 
 
-def test_a_server_that_dies_while_starting_reports_its_log_tail(model_copy: Path, tmp_path: Path) -> None:
-    (model_copy / "serving_schema.json").write_text('{"format_version": 99}')
+@pytest.mark.parametrize(
+    ("broken_file", "content", "cause"),
+    [
+        # read by the model's constructor, in Seldon's main process
+        ("serving_schema.json", b'{"format_version": 99}', "format_version 99 is not 1"),
+        # read by ``load`` in each gunicorn worker: gunicorn gives up with "Worker failed to boot"
+        ("saved_model/saved_model.pb", b"garbage", "saved_model.pb is not a SavedModel"),
+    ],
+    ids=["constructor", "worker-load"],
+)
+def test_a_server_that_dies_while_starting_reports_the_cause(
+    model_copy: Path, tmp_path: Path, broken_file: str, content: bytes, cause: str
+) -> None:
+    (model_copy / broken_file).write_bytes(content)
     with pytest.raises(ServerProcessError) as caught:
         serve_model(model_copy, log_dir=tmp_path, grpc_workers=0, startup_timeout=60)
-    message = str(caught.value)
-    assert "exited with status" in message
-    assert "format_version 99 is not 1" in message  # from the server's own traceback
+    first_line = str(caught.value).splitlines()[0]
+    assert "exited with status" in first_line
+    assert cause in first_line  # the exception line, lifted from the server's log
 
 
 def test_a_missing_serving_environment_is_reported(tmp_path: Path) -> None:

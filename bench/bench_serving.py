@@ -114,6 +114,10 @@ def measure_floor(model_dir: Path, records: list[dict[str, Any]]) -> dict[str, f
             model.load()
             floor[label] = best_microseconds(partial(model.predict_raw, message))
             if model.request_log is not None:
+                for rows in (100, 1000):
+                    batch = {"jsonData": [records[i % len(records)] for i in range(rows)]}
+                    whole = best_microseconds(partial(model.predict_raw, batch), rounds=5, calls=20)
+                    floor[f"predict_raw, request log, {rows} rows, per row"] = whole / rows
                 model.request_log.close()
     return floor
 
@@ -228,9 +232,9 @@ def main(argv: list[str] | None = None) -> int:
 
     floor = measure_floor(model_dir, records)
     print("\n1. In-process floor, one-row request (best of 15 rounds of 200 calls)")
-    print(f"   {'step':<40}{'us/call':>10}")
+    print(f"   {'step':<48}{'us/call':>10}")
     for label, micros in floor.items():
-        print(f"   {label:<40}{micros:>10.0f}")
+        print(f"   {label:<48}{micros:>10.1f}")
 
     started_servers = time.monotonic()
     models, echoes = start_all(model_dir)

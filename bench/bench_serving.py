@@ -150,7 +150,9 @@ def peak(server: ModelServer, payloads: list[bytes]) -> LoadResult:
     return run_load(url, payloads, rate=50_000, duration=10.0, max_requests=count, concurrency=16, timeout=30)
 
 
-def start_all(model_dir: Path) -> tuple[dict[Config, ModelServer], dict[tuple[int, int], ModelServer]]:
+def start_all(
+    model_dir: Path, scratch: Path
+) -> tuple[dict[Config, ModelServer], dict[tuple[int, int], ModelServer]]:
     """Starts every model and echo server at once (start-up is mostly imports); they idle until measured."""
     shapes = sorted({(config.workers, config.threads) for config in CONFIGS})
     with ThreadPoolExecutor(len(CONFIGS) + len(shapes)) as pool:
@@ -159,14 +161,14 @@ def start_all(model_dir: Path) -> tuple[dict[Config, ModelServer], dict[tuple[in
                 serve_model,
                 model_dir,
                 model_version="bench",
-                request_log=Path(tempfile.mkdtemp(prefix="bench-log-")) if config.request_log else None,
+                request_log=scratch / f"log-{index}" if config.request_log else None,
                 coalesce=config.coalesce,
                 workers=config.workers,
                 threads=config.threads,
                 grpc_workers=0,
                 startup_timeout=240,
             )
-            for config in CONFIGS
+            for index, config in enumerate(CONFIGS)
         }
         echoes = {
             shape: pool.submit(
@@ -214,6 +216,12 @@ def sweep(server: ModelServer, payloads: list[bytes], ceiling: float) -> list[Lo
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs the benchmark in a scratch folder that is removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="bench-serving-") as scratch:
+        return run(argv, Path(scratch))
+
+
+def run(argv: list[str] | None, scratch: Path) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -226,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     if model_dir is None:
         from components.serving.fixture_model import build_model_folder
 
-        model_dir = build_model_folder(Path(tempfile.mkdtemp(prefix="bench-model-")), schema)
+        model_dir = build_model_folder(scratch / "model", schema)
     records = synthetic_records(ServingSchema.read(model_dir / "serving_schema.json"), 256)
     payloads = encode_payloads(records)
 
@@ -237,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   {label:<48}{micros:>10.1f}")
 
     started_servers = time.monotonic()
-    models, echoes = start_all(model_dir)
+    models, echoes = start_all(model_dir, scratch)
     servers = [*models.values(), *echoes.values()]
     try:
         print(f"\n   {len(servers)} servers started in {time.monotonic() - started_servers:.0f} s")

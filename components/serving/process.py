@@ -22,6 +22,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -64,7 +65,8 @@ class ServerConfig:
         grpc_workers: gRPC worker processes; 0 serves REST only.
         grpc_threads: Threads per gRPC worker.
         serving_venv: The serving environment whose interpreter runs the server.
-        log_dir: Folder for ``server.log`` (the server's stdout and stderr); None makes a temporary one.
+        log_dir: Folder for ``server.log`` (the server's stdout and stderr); None makes a temporary one,
+            removed by a clean ``stop`` and kept when the server fails to start (its error names it).
         startup_timeout: Seconds to wait for the server to become healthy.
         extra_env: Additional environment variables for the server.
     """
@@ -93,6 +95,7 @@ class ModelServer:
         self.http_port, self.grpc_port, self.metrics_port = _pick_ports(
             config.host, (config.http_port, config.grpc_port, config.metrics_port)
         )
+        self._owns_log_dir = config.log_dir is None
         self.log_dir = config.log_dir or Path(tempfile.mkdtemp(prefix="model-server-"))
         self.log_path = self.log_dir / "server.log"
         self._process: subprocess.Popen[bytes] | None = None
@@ -182,6 +185,7 @@ class ModelServer:
         try:
             self._wait_healthy()
         except BaseException:
+            self._owns_log_dir = False  # the error message points at the log: keep it
             self.stop()
             raise
         return self
@@ -213,6 +217,8 @@ class ModelServer:
         left = group_members(group)
         if left:
             raise ServerProcessError(f"processes {left} of server group {group} survived SIGKILL")
+        if self._owns_log_dir:
+            shutil.rmtree(self.log_dir, ignore_errors=True)
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
         """The last ``lines`` lines of the server's output."""

@@ -96,8 +96,7 @@ class ModelServer:
             config.host, (config.http_port, config.grpc_port, config.metrics_port)
         )
         self._owns_log_dir = config.log_dir is None
-        self.log_dir = config.log_dir or Path(tempfile.mkdtemp(prefix="model-server-"))
-        self.log_path = self.log_dir / "server.log"
+        self.log_dir = config.log_dir or Path(tempfile.gettempdir()) / "model-server-not-started"
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -111,6 +110,11 @@ class ModelServer:
     @property
     def metrics_url(self) -> str:
         return f"http://{self.config.host}:{self.metrics_port}{METRICS_PATH}"
+
+    @property
+    def log_path(self) -> Path:
+        """The server's stdout and stderr."""
+        return self.log_dir / "server.log"
 
     @property
     def pid(self) -> int:
@@ -162,6 +166,8 @@ class ModelServer:
         python = self.config.serving_venv / "bin" / "python"
         if not python.exists():
             raise ServerProcessError(f"no serving interpreter at {python}: run `make env`")
+        if self._owns_log_dir:
+            self.log_dir = Path(tempfile.mkdtemp(prefix="model-server-"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,

@@ -110,7 +110,7 @@ def measure_floor(model_dir: Path, records: list[dict[str, Any]]) -> dict[str, f
     floor["validation (jsonData, 22 features)"] = best_microseconds(lambda: validator.parse(message))
     with tempfile.TemporaryDirectory() as log_dir:
         for label, log in (("predict_raw, no request log", ""), ("predict_raw, request log", log_dir)):
-            model = FlightDelayModel(model_uri=str(model_dir), request_log=log)
+            model = FlightDelayModel(model_uri=str(model_dir), model_version="bench", request_log=log)
             model.load()
             floor[label] = best_microseconds(partial(model.predict_raw, message))
             if model.request_log is not None:

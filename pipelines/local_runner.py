@@ -83,11 +83,13 @@ def _output_to(log_path: Path | None) -> Iterator[None]:
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
-    with log_path.open("ab") as log:
+    with log_path.open("ab") as log, open(log.fileno(), "w", closefd=False) as text:
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
         try:
-            yield
+            # kfp.local prints its steps' output through Python's sys.stdout, which need not be fd 1.
+            with contextlib.redirect_stdout(text), contextlib.redirect_stderr(text):
+                yield
         finally:
             sys.stdout.flush()
             sys.stderr.flush()

@@ -1,8 +1,7 @@
-"""The continuous-training loop through kfp.local, scenario after scenario on one registry.
+"""The continuous-training loop through kfp.local, one scenario per registry.
 
 First model -> production; a worse candidate (shuffled labels) -> rejected with production unchanged;
-an over-budget candidate -> rejected; a good candidate -> promoted; rollback -> previous production.
-The scenarios share one lineage store and registry, so they run in order in one worker.
+an over-budget candidate -> rejected; a better candidate -> promoted, then rolled back.
 """
 
 from __future__ import annotations
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from ct_support import run, seed_production, train_june_model
 
 from components.ingest.batch_io import write_batch
 from components.ingest.contract import LABEL
@@ -19,43 +19,36 @@ from components.lineage import open_store
 from components.registry import ModelRegistry
 from components.registry.report import version_lineage
 from components.settings import ProjectSettings
-from pipelines.local_runner import LocalRun, run_pipeline_locally
-from pipelines.training import continuous_training
-
-pytestmark = pytest.mark.xdist_group("continuous-training")
-
-# Quick: one month to learn from (July AUC ~0.73); the loop is what is under test here.
-FAST = {"train_months": [6], "eval_month": 7, "previous_month": 6, "epochs": 4}
 
 
-@pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> ProjectSettings:
-    return ProjectSettings.resolve({}, tmp_path_factory.mktemp("ct"))
+@pytest.fixture(scope="session")
+def june_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return train_june_model(tmp_path_factory.mktemp("june") / "model")
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("data")
+@pytest.fixture
+def settings(tmp_path: Path) -> ProjectSettings:
+    return ProjectSettings.resolve({}, tmp_path)
 
 
-def run(settings: ProjectSettings, **arguments: object) -> LocalRun:
-    return run_pipeline_locally(
-        continuous_training, settings, {"code_version": "test-sha", **FAST, **arguments}, quiet=True
-    )
+@pytest.fixture
+def with_production(settings: ProjectSettings, june_model: Path) -> ProjectSettings:
+    assert seed_production(settings, june_model) == "v1"
+    return settings
 
 
-def test_1_first_model_goes_to_production(settings: ProjectSettings) -> None:
+def test_first_model_goes_to_production_with_its_lineage(settings: ProjectSettings) -> None:
     outcome = run(settings)
     assert outcome.succeeded, outcome.error
     with open_store(settings.metadata_uri) as store:
-        reg = ModelRegistry(store)
-        production = reg.production()
+        registry = ModelRegistry(store)
+        production = registry.production()
         assert production is not None and production.version == "v1"
         assert production.blessed
         assert production.metrics["auc"] > 0.65
         assert set(production.metrics["auc_by_origin"]) == {"EWR", "JFK", "LGA"}
         assert not any(check["name"].endswith("vs_production") for check in production.blessing_checks)
-        report = version_lineage(store, reg, "v1")
+        report = version_lineage(store, registry, "v1")
     components = [step["component"] for step in report["steps"]]
     for expected in (
         "ingest",
@@ -69,62 +62,56 @@ def test_1_first_model_goes_to_production(settings: ProjectSettings) -> None:
     ):
         assert expected in components, expected
     assert all(step["code_version"] == "test-sha" for step in report["steps"])
+    assert all(step["duration_seconds"] >= 0 for step in report["steps"])
 
 
-def test_2_worse_candidate_is_rejected_and_production_unchanged(
-    settings: ProjectSettings, data_dir: Path
+def test_worse_candidate_is_rejected_and_production_unchanged(
+    with_production: ProjectSettings, tmp_path: Path
 ) -> None:
     shuffled = load_months([6])
     shuffled[LABEL] = np.random.default_rng(0).permutation(shuffled[LABEL].to_numpy())
-    outcome = run(settings, train_data_file=str(write_batch(shuffled, data_dir / "shuffled.parquet")))
+    outcome = run(with_production, train_data_file=str(write_batch(shuffled, tmp_path / "shuffled.parquet")))
     assert outcome.succeeded, outcome.error
-    with open_store(settings.metadata_uri) as store:
-        reg = ModelRegistry(store)
-        candidate = reg.get("v2")
+    with open_store(with_production.metadata_uri) as store:
+        registry = ModelRegistry(store)
+        candidate = registry.get("v2")
         assert str(candidate.stage) == "rejected"
         assert not candidate.blessed
         failed = {check["name"] for check in candidate.blessing_checks if not check["passed"]}
         assert "auc_drop_vs_production" in failed
-        assert reg.production().version == "v1"  # type: ignore[union-attr]
+        assert registry.production().version == "v1"  # type: ignore[union-attr]
 
 
-def test_3_over_budget_candidate_is_rejected(settings: ProjectSettings, data_dir: Path) -> None:
-    budgets = data_dir / "tight.toml"
+def test_over_budget_candidate_is_rejected(with_production: ProjectSettings, tmp_path: Path) -> None:
+    budgets = tmp_path / "tight.toml"
     budgets.write_text(
         "max_model_size_mb = 0.001\nmax_resident_memory_mb = 100000.0\nmax_p99_latency_ms = 10000.0\n"
         "latency_requests = 20\nbatch_rows = 8\n"
     )
-    outcome = run(settings, infra_budgets_file=str(budgets))
+    outcome = run(with_production, infra_budgets_file=str(budgets))
     assert outcome.succeeded, outcome.error
-    with open_store(settings.metadata_uri) as store:
-        reg = ModelRegistry(store)
-        candidate = reg.get("v3")
+    with open_store(with_production.metadata_uri) as store:
+        registry = ModelRegistry(store)
+        candidate = registry.get("v2")
         assert str(candidate.stage) == "rejected"
         (size_check,) = [c for c in candidate.blessing_checks if c["name"] == "model size on disk (MB)"]
         assert not size_check["passed"] and size_check["value"] > 0.001
-        evaluation_checks = [c for c in candidate.blessing_checks if c["stage"] == "evaluation"]
-        assert all(c["passed"] for c in evaluation_checks)  # only the budget stood in its way
-        assert reg.production().version == "v1"  # type: ignore[union-attr]
+        assert all(c["passed"] for c in candidate.blessing_checks if c["stage"] == "evaluation")
+        assert registry.production().version == "v1"  # type: ignore[union-attr]
 
 
-def test_4_better_candidate_is_promoted_with_a_pointer_back(settings: ProjectSettings) -> None:
-    outcome = run(settings, train_months=[5, 6], epochs=3)  # July AUC ~0.75 against v1's ~0.73
+def test_better_candidate_is_promoted_then_rolled_back(with_production: ProjectSettings) -> None:
+    outcome = run(with_production, train_months=[5, 6], epochs=3)  # July AUC ~0.75 against v1's ~0.73
     assert outcome.succeeded, outcome.error
-    with open_store(settings.metadata_uri) as store:
-        reg = ModelRegistry(store)
-        production = reg.production()
-        assert production is not None and production.version == "v4"
+    with open_store(with_production.metadata_uri) as store:
+        registry = ModelRegistry(store, lock_path=with_production.registry_lock)
+        production = registry.production()
+        assert production is not None and production.version == "v2"
         assert production.previous_production == "v1"
-        assert str(reg.get("v1").stage) == "archived"
-        compared = [c for c in production.blessing_checks if c["name"] == "auc_drop_vs_production"]
-        assert compared and compared[0]["passed"] and compared[0]["value"] > 0  # strictly better
-        assert production.metrics["auc"] > reg.get("v1").metrics["auc"]
-
-
-def test_5_rollback_restores_the_previous_production(settings: ProjectSettings) -> None:
-    with open_store(settings.metadata_uri) as store:
-        reg = ModelRegistry(store, lock_path=settings.registry_lock)
-        restored = reg.rollback(reason="test")
+        assert str(registry.get("v1").stage) == "archived"
+        (compared,) = [c for c in production.blessing_checks if c["name"] == "auc_drop_vs_production"]
+        assert compared["passed"] and compared["value"] > 0  # strictly better on the same rows
+        restored = registry.rollback(reason="test")
         assert restored.version == "v1"
-        assert str(reg.get("v4").stage) == "rolled_back"
-        assert reg.production().version == "v1"  # type: ignore[union-attr]
+        assert str(registry.get("v2").stage) == "rolled_back"
+        assert registry.production().version == "v1"  # type: ignore[union-attr]

@@ -1,0 +1,63 @@
+"""Each bad batch a user brings makes `mlops run --data FILE` exit non-zero, naming the anomaly, with no
+model trained or registered."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from components.ingest.logic import load_months
+from components.lineage import open_store
+from components.registry import ModelRegistry
+from components.settings import ProjectSettings
+from components.validation.catalogue import bad_data_case
+from pipelines.cli import main
+
+# The catalogue of the data-validation issue, one whole local run each.
+ISSUE_CASES = (
+    "missing-required-column",
+    "unexpected-extra-column",
+    "text-in-numeric-column",
+    "unknown-carrier",
+    "required-feature-missing",
+    "negative-distance",
+    "hour-27",
+    "all-null-numeric",
+    "empty-batch",
+    "truncated-file",
+)
+
+
+@pytest.fixture(scope="module")
+def july_sample() -> pd.DataFrame:
+    return load_months([7]).sample(n=2_000, random_state=3).sort_index().reset_index(drop=True)
+
+
+@pytest.mark.parametrize("name", ISSUE_CASES)
+def test_bad_batch_halts_the_run_naming_the_anomaly(
+    name: str,
+    july_sample: pd.DataFrame,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    case = bad_data_case(name)
+    user_file = case.write(july_sample, tmp_path / "user" / "batch.csv")
+    monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path / "state"))
+
+    exit_code = main(["run", "--data", str(user_file), "--json"])
+
+    summary = json.loads(capsys.readouterr().out)
+    assert exit_code == 1
+    assert summary["validation"] == ["new batch: halt"]
+    (failure,) = summary["failures"]
+    assert failure.startswith("gate: DataValidationHalt")
+    assert f"{case.feature}: {case.anomaly_type}" in failure
+    assert not {"train", "register"} & {step["component"] for step in summary["steps"]}
+    settings = ProjectSettings.resolve({"MLOPS_STATE_DIR": str(tmp_path / "state")}, Path.cwd())
+    with open_store(settings.metadata_uri) as store:
+        assert ModelRegistry(store).list_versions() == []
+        assert store.artifacts_of_type("Model") == []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from components.errors import MlopsError
 from components.settings import ProjectSettings
-from pipelines import commands, model_commands
+from pipelines import commands, model_commands, serve_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs_show.set_defaults(handler=commands.runs_show)
 
     model_commands.register_parsers(sub)
+    serve_commands.register_parsers(sub)
 
     pipeline = sub.add_parser("pipeline", help="pipeline specs").add_subparsers(
         dest="pipeline_command", required=True

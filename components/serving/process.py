@@ -30,7 +30,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -209,20 +209,8 @@ class ModelServer:
         """
         if self._process is None:
             return
-        group = self._process.pid
-        _signal_group(group, signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and set(group_members(group)) - {group}:
-            time.sleep(0.05)
-        _signal_group(group, signal.SIGKILL)
-        deadline = time.monotonic() + 5.0
-        while time.monotonic() < deadline and group_members(group):
-            self._process.poll()  # reaps the leader, our child, so it does not linger as a zombie
-            time.sleep(0.02)
+        stop_group(self._process.pid, grace, reap=self._process.poll)  # reaps the leader, our child
         self._process.wait(timeout=5)
-        left = group_members(group)
-        if left:
-            raise ServerProcessError(f"processes {left} of server group {group} survived SIGKILL")
         if self._owns_log_dir:
             shutil.rmtree(self.log_dir, ignore_errors=True)
 
@@ -331,6 +319,29 @@ def seldon_parameters(parameters: Mapping[str, str | int | float | bool]) -> lis
             kind, text = "STRING", str(value)
         typed.append({"name": name, "value": text, "type": kind})
     return typed
+
+
+def stop_group(group: int, grace: float = 10.0, reap: Callable[[], object] = lambda: None) -> None:
+    """Stops every process of a server's process group: SIGTERM, ``grace`` seconds, then SIGKILL.
+
+    Works for a server started by another process too (``mlops serve --stop``), which is why it takes
+    the group id rather than a child process.
+
+    Raises:
+        ServerProcessError: when a member of the group is still alive afterwards.
+    """
+    _signal_group(group, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and set(group_members(group)) - {group}:
+        time.sleep(0.05)
+    _signal_group(group, signal.SIGKILL)
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline and group_members(group):
+        reap()  # a leader that is our child would otherwise linger as a zombie
+        time.sleep(0.02)
+    left = group_members(group)
+    if left:
+        raise ServerProcessError(f"processes {left} of server group {group} survived SIGKILL")
 
 
 def group_members(group: int) -> list[int]:

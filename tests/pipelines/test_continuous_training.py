@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ct_support import run, seed_production, train_june_model
+from ct_support import run, seed_production
 
 from components.ingest.batch_io import write_batch
 from components.ingest.contract import LABEL
@@ -19,11 +19,6 @@ from components.lineage import open_store
 from components.registry import ModelRegistry
 from components.registry.report import version_lineage
 from components.settings import ProjectSettings
-
-
-@pytest.fixture(scope="session")
-def june_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return train_june_model(tmp_path_factory.mktemp("june") / "model")
 
 
 @pytest.fixture

@@ -1,0 +1,184 @@
+"""``mlops serve`` and ``mlops loadtest``: the registered model behind Seldon Core, and load on it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from components.errors import ConfigError, ServerProcessError
+from components.lineage import open_store
+from components.registry import ModelRegistry
+from components.serving.loadtest import PREDICTIONS_PATH, encode_payloads, run_load
+from components.serving.process import group_members, serve_model, stop_group
+from components.settings import ProjectSettings
+from pipelines.output import format_table, print_json
+
+SERVER_FILE = "server.json"
+
+
+def register_parsers(subparsers: Any) -> None:
+    """Adds ``serve`` and ``loadtest`` to the ``mlops`` subcommands."""
+    serve_parser = subparsers.add_parser(
+        "serve",
+        help="serve the production (or a given) model version on 127.0.0.1 with Seldon Core",
+        description="Starts the Seldon microservice in the background, waits until it is healthy and prints "
+        "its URL. `mlops serve --stop` stops it and every worker process.",
+    )
+    serve_parser.add_argument("version", nargs="?", help="version to serve (default: production)")
+    serve_parser.add_argument(
+        "--port", type=int, default=9000, help="REST port (gRPC and metrics: 0 = any free)"
+    )
+    serve_parser.add_argument("--grpc-port", type=int, default=0)
+    serve_parser.add_argument("--metrics-port", type=int, default=0)
+    serve_parser.add_argument("--workers", type=int, default=1, help="gunicorn worker processes")
+    serve_parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    serve_parser.add_argument(
+        "--foreground", action="store_true", help="stay attached; Ctrl-C stops the server"
+    )
+    serve_parser.add_argument("--stop", action="store_true", help="stop the server started by `mlops serve`")
+    serve_parser.add_argument("--model", default="flight-delay", help="registered model name")
+    serve_parser.add_argument("--json", action="store_true", help="print the server's address as JSON")
+    serve_parser.set_defaults(handler=serve)
+
+    load = subparsers.add_parser(
+        "loadtest",
+        help="open-loop constant-rate load on a prediction URL, with bodies drawn from real flights",
+    )
+    load.add_argument(
+        "--url", default=f"http://127.0.0.1:9000{PREDICTIONS_PATH}", help="prediction URL (loopback)"
+    )
+    load.add_argument("--rate", type=float, required=True, help="requests per second")
+    load.add_argument("--duration", type=float, required=True, help="seconds of load")
+    load.add_argument("--concurrency", type=int, default=32, help="most requests in flight")
+    load.add_argument("--max-requests", type=int, default=None, help="stop after this many requests")
+    load.add_argument("--batch", type=int, default=1, help="rows per request")
+    load.add_argument("--month", type=int, default=8, help="month of 2013 the request bodies come from")
+    load.add_argument("--json-out", type=Path, help="also write the result as JSON to this file")
+    load.add_argument("--json", action="store_true", help="print the result as JSON")
+    load.set_defaults(handler=loadtest)
+
+
+def serve(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    record_path = settings.state_dir / SERVER_FILE
+    if args.stop:
+        return _stop(record_path, args.json)
+    running = _running(record_path)
+    if running:
+        raise ConfigError(
+            f"a model server already runs at {running['http_url']} (stop it: mlops serve --stop)"
+        )
+    with open_store(settings.metadata_uri) as store:
+        registry = ModelRegistry(store, model_name=args.model)
+        version = registry.get(args.version) if args.version else registry.production()
+    if version is None:
+        raise ConfigError(f"model {args.model!r} has no production version yet: run `mlops run` first")
+    server = serve_model(
+        Path(version.uri),
+        model_version=version.version,
+        request_log=settings.state_dir / "requests",
+        http_port=args.port,
+        grpc_port=args.grpc_port,
+        metrics_port=args.metrics_port,
+        workers=args.workers,
+        threads=args.threads,
+        log_dir=settings.state_dir / "server",
+    )
+    address = {
+        "pid": server.pid,
+        "version": version.version,
+        "stage": str(version.stage),
+        "http_url": server.http_url,
+        "predictions_url": server.http_url + PREDICTIONS_PATH,
+        "grpc_target": server.grpc_target,
+        "metrics_url": server.metrics_url,
+        "request_log": str(settings.state_dir / "requests"),
+        "server_log": str(server.log_path),
+    }
+    record_path.write_text(json.dumps(address, indent=2), encoding="utf-8")
+    if args.json:
+        print_json(address)
+    else:
+        print(f"serving {args.model} {version.version} ({version.stage}) at {address['predictions_url']}")
+        print(
+            f"gRPC {address['grpc_target']}, metrics {address['metrics_url']}, request log {address['request_log']}"
+        )
+        print("stop it with: mlops serve --stop" if not args.foreground else "Ctrl-C stops it")
+    if args.foreground:
+        try:
+            while group_members(server.pid):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop()
+            record_path.unlink(missing_ok=True)
+    return 0
+
+
+def _running(record_path: Path) -> dict[str, Any] | None:
+    if not record_path.is_file():
+        return None
+    record = dict(json.loads(record_path.read_text(encoding="utf-8")))
+    if group_members(int(record["pid"])):
+        return record
+    record_path.unlink()  # a server that died on its own leaves its record behind
+    return None
+
+
+def _stop(record_path: Path, as_json: bool) -> int:
+    record = _running(record_path)
+    if record is None:
+        print("no model server is running")
+        return 0
+    group = int(record["pid"])
+    try:
+        stop_group(group)
+    except ServerProcessError:
+        os.killpg(group, signal.SIGKILL)
+        raise
+    record_path.unlink(missing_ok=True)
+    if as_json:
+        print_json({"stopped": record})
+    else:
+        print(f"stopped the model server at {record['http_url']} and its {record['version']} workers")
+    return 0
+
+
+def loadtest(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from components.ingest.logic import load_months
+    from components.ingest.records import feature_records
+
+    records = feature_records(load_months([args.month]), limit=5_000)
+    result = run_load(
+        args.url,
+        encode_payloads(records, batch=args.batch),
+        rate=args.rate,
+        duration=args.duration,
+        max_requests=args.max_requests,
+        concurrency=args.concurrency,
+    )
+    if args.json_out:
+        result.write_json(args.json_out)
+    if args.json:
+        print_json(result.to_dict())
+        return 0 if result.errors == 0 else 1
+    rows = [
+        {"measure": "offered rate (req/s)", "value": f"{result.offered_rate:.1f}"},
+        {"measure": "achieved rate (req/s)", "value": f"{result.achieved_rate:.1f}"},
+        {"measure": "sent / ok / errors", "value": f"{result.sent} / {result.ok} / {result.errors}"},
+    ]
+    rows += [
+        {"measure": f"latency {name} (ms)", "value": f"{value:.2f}"}
+        for name, value in result.latency_ms.items()
+    ]
+    rows += [
+        {"measure": f"status {status}", "value": str(count)}
+        for status, count in sorted(result.statuses.items())
+    ]
+    print(format_table(rows, ["measure", "value"]))
+    return 0 if result.errors == 0 else 1

@@ -13,7 +13,7 @@ PIPELINE_PY := $(VENV)/bin/python
 SERVING_PY := $(SERVING_VENV)/bin/python
 MLOPS := $(VENV)/bin/mlops
 
-.PHONY: help env run test lint typecheck unit bench bench-validation bench-serving compile golden clean
+.PHONY: help env run test lint typecheck unit bench bench-validation bench-serving bench-pipeline compile golden clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -56,7 +56,10 @@ bench-validation: $(VENV)/.synced ## Statistics + validation time for 1, 6, 12 m
 bench-serving: $(SERVING_VENV)/.synced ## Serving: model floor, Seldon echo ceiling, served peak, rate sweep (~2 min)
 	$(SERVING_PY) bench/bench_serving.py --json-out build/bench/serving.json
 
-bench: bench-validation bench-serving ## All benchmarks
+bench-pipeline: env ## Wall time per step and for the whole pipeline on 1, 6 and 12 months (~10 min)
+	$(PIPELINE_PY) bench/bench_pipeline.py
+
+bench: bench-validation bench-serving bench-pipeline ## All benchmarks
 
 clean: ## Remove local state and build outputs (keeps the environments)
 	rm -rf .mlops build

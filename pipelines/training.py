@@ -16,7 +16,6 @@ from components.gate.component import gate
 from components.infra_validate.component import infra_validate
 from components.ingest.component import ingest
 from components.register.component import register
-from components.statistics.component import statistics
 from components.train.component import train
 from components.validation.component import validate
 
@@ -86,33 +85,27 @@ def continuous_training(
 
     previous_batch = ingest(months=[previous_month], data_file="", **run, **lineage)
     previous_batch.set_display_name("ingest previous batch")
-    previous_stats = statistics(batch=previous_batch.outputs["batch"], title="Previous batch", **lineage)
-    previous_stats.set_display_name("statistics: previous batch")
 
     new_batch = ingest(months=[eval_month], data_file=data_file, **run, **lineage)
     new_batch.set_display_name("ingest new batch")
-    new_stats = statistics(batch=new_batch.outputs["batch"], title="New batch", **lineage)
-    new_stats.set_display_name("statistics: new batch")
     new_validation = validate(
-        stats=new_stats.outputs["stats"],
-        previous_stats=previous_stats.outputs["stats"],
+        batch=new_batch.outputs["batch"],
+        previous_batch=previous_batch.outputs["batch"],
         measure_drift=True,
         batch_name="new batch",
         **lineage,
-    ).set_display_name("validate new batch")
+    ).set_display_name("statistics + validation: new batch")
     new_gate = gate(report=new_validation.outputs["report"], **lineage).set_display_name("gate: new batch")
 
     train_batch = ingest(months=train_months, data_file=train_data_file, **run, **lineage)
     train_batch.set_display_name("ingest training batch")
-    train_stats = statistics(batch=train_batch.outputs["batch"], title="Training batch", **lineage)
-    train_stats.set_display_name("statistics: training batch")
     train_validation = validate(
-        stats=train_stats.outputs["stats"],
-        previous_stats=previous_stats.outputs["stats"],
+        batch=train_batch.outputs["batch"],
+        previous_batch=previous_batch.outputs["batch"],
         measure_drift=False,
         batch_name="training batch",
         **lineage,
-    ).set_display_name("validate training batch")
+    ).set_display_name("statistics + validation: training batch")
     train_gate = gate(report=train_validation.outputs["report"], **lineage).set_display_name(
         "gate: training batch"
     )

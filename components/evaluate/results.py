@@ -10,6 +10,11 @@ from typing import Any
 
 from components.errors import EvaluationError
 
+# Files inside an evaluation artifact folder (the evaluate step writes them, the register step reads them).
+CANDIDATE_FILE = "candidate.json"
+PRODUCTION_FILE = "production.json"
+VERDICT_FILE = "verdict.json"
+
 CONFUSION_CATEGORIES: tuple[str, ...] = ("on_time", "delayed")
 
 
@@ -181,3 +186,16 @@ def save_result(result: EvaluationResult, path: Path) -> Path:
 def load_result(path: Path) -> EvaluationResult:
     """Reads an evaluation result written by ``save_result``."""
     return EvaluationResult.from_dict(read_json(path))
+
+
+def registry_metrics(result: EvaluationResult) -> dict[str, object]:
+    """The headline metrics a registered version carries."""
+    return {
+        "auc": result.overall.auc,
+        "log_loss": result.overall.log_loss,
+        "accuracy": result.overall.accuracy,
+        "precision": result.overall.precision,
+        "recall": result.overall.recall,
+        "expected_calibration_error": result.overall.expected_calibration_error,
+        "auc_by_origin": {s.value: s.metrics.auc for s in result.slices_of("origin")},
+    }

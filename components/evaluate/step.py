@@ -8,14 +8,15 @@ from pathlib import Path
 from components.evaluate.blessing import Verdict, judge, save_verdict
 from components.evaluate.logic import evaluate_artifact
 from components.evaluate.report import render_report
-from components.evaluate.results import EvaluationResult, save_result
+from components.evaluate.results import (
+    CANDIDATE_FILE,
+    PRODUCTION_FILE,
+    VERDICT_FILE,
+    EvaluationResult,
+    save_result,
+)
 from components.evaluate.thresholds import DEFAULT_THRESHOLDS_PATH, load_thresholds
 from components.ingest.step import load_batch
-
-# Files inside an evaluation artifact folder.
-CANDIDATE_FILE = "candidate.json"
-PRODUCTION_FILE = "production.json"
-VERDICT_FILE = "verdict.json"
 
 
 @dataclass(frozen=True)
@@ -53,16 +54,3 @@ def evaluate_step(
     save_verdict(verdict, out_dir / VERDICT_FILE)
     report_path.write_text(render_report(candidate, verdict, production), encoding="utf-8")
     return EvaluationOutcome(candidate=candidate, production=production, verdict=verdict)
-
-
-def registry_metrics(result: EvaluationResult) -> dict[str, object]:
-    """The headline metrics a registered version carries."""
-    return {
-        "auc": result.overall.auc,
-        "log_loss": result.overall.log_loss,
-        "accuracy": result.overall.accuracy,
-        "precision": result.overall.precision,
-        "recall": result.overall.recall,
-        "expected_calibration_error": result.overall.expected_calibration_error,
-        "auc_by_origin": {s.value: s.metrics.auc for s in result.slices_of("origin")},
-    }

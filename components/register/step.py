@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from components.evaluate.blessing import load_verdict
-from components.evaluate.results import load_result
-from components.evaluate.step import CANDIDATE_FILE, VERDICT_FILE, registry_metrics
+from components.evaluate.results import CANDIDATE_FILE, VERDICT_FILE, load_result, registry_metrics
 from components.infra_validate.step import read_infra_report
 
 PROMOTE_TO_PRODUCTION = "production"

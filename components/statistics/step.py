@@ -12,20 +12,23 @@ from components.statistics.logic import (
     Statistics,
     compute_statistics,
     num_examples,
-    read_statistics,
     write_statistics,
 )
 from components.statistics.summary import render_statistics_markdown
 
-# A Statistics artifact is a folder holding either the TFDV statistics or the reason the batch was unreadable.
+# A Statistics artifact is a folder holding the TFDV statistics, or the reason the batch was unreadable.
 STATISTICS_FILE = "stats.pb"
 UNREADABLE_FILE = "unreadable.txt"
 
 
 @dataclass(frozen=True)
 class StatisticsOutcome:
-    num_examples: int
+    statistics: Statistics | None  # None when the batch was unreadable
     unreadable_reason: str | None = None
+
+    @property
+    def num_examples(self) -> int:
+        return num_examples(self.statistics) if self.statistics is not None else 0
 
 
 def describe_batch(
@@ -44,21 +47,9 @@ def describe_batch(
         message = f"The batch could not be read: {exc}"
         html_path.write_text(f"<!doctype html><meta charset='utf-8'><title>{title}</title><p>{message}</p>")
         markdown_path.write_text(f"# {title}\n\n{message}\n", encoding="utf-8")
-        return StatisticsOutcome(num_examples=0, unreadable_reason=str(exc))
+        return StatisticsOutcome(statistics=None, unreadable_reason=str(exc))
     stats = compute_statistics(frame)
     write_statistics(stats, stats_dir / STATISTICS_FILE)
     html_path.write_text(render_statistics_html(stats, title=title), encoding="utf-8")
     markdown_path.write_text(render_statistics_markdown(stats, title=title), encoding="utf-8")
-    return StatisticsOutcome(num_examples=num_examples(stats))
-
-
-def load_statistics_artifact(stats_dir: Path) -> Statistics:
-    """Reads the statistics of a statistics artifact.
-
-    Raises:
-        DataContractError: carrying the original reason when the batch behind it was unreadable.
-    """
-    unreadable = stats_dir / UNREADABLE_FILE
-    if unreadable.is_file():
-        raise DataContractError(unreadable.read_text(encoding="utf-8"))
-    return read_statistics(stats_dir / STATISTICS_FILE)
+    return StatisticsOutcome(statistics=stats)

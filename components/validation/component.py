@@ -1,4 +1,4 @@
-"""KFP step: validate a batch's statistics against the curated schema and the previous batch."""
+"""KFP step: statistics of a batch, validated against the curated schema and, for drift, the previous batch."""
 
 from kfp import dsl
 
@@ -7,20 +7,23 @@ from components.images import pipeline_image
 
 @dsl.component(base_image=pipeline_image(), install_kfp_package=False)
 def validate(
-    stats: dsl.Input[dsl.Artifact],
-    previous_stats: dsl.Input[dsl.Artifact],
+    batch: dsl.Input[dsl.Dataset],
+    previous_batch: dsl.Input[dsl.Dataset],
     measure_drift: bool,
     batch_name: str,
     metadata_uri: str,
     run_id: str,
     pipeline: str,
     code_version: str,
+    stats: dsl.Output[dsl.Artifact],
+    stats_view: dsl.Output[dsl.HTML],
+    stats_summary: dsl.Output[dsl.Markdown],
     report: dsl.Output[dsl.Artifact],
-    summary: dsl.Output[dsl.Markdown],
+    report_view: dsl.Output[dsl.Markdown],
 ) -> str:
-    """Records the verdict (halt, retrain, proceed); never fails on bad data, the gate does.
+    """Records statistics and the verdict (halt, retrain, proceed); never fails on bad data, the gate does.
 
-    ``previous_stats`` is only compared with when ``measure_drift`` is set: kfp.local has no optional
+    ``previous_batch`` is only compared with when ``measure_drift`` is set: kfp.local has no optional
     artifact inputs, so a batch judged on its own still names one.
     """
     from pathlib import Path
@@ -28,8 +31,16 @@ def validate(
     from components.lineage import open_store
     from components.schema.logic import SCHEMA_PATH
     from components.validation.report import ANOMALIES_FILE
-    from components.validation.step import validate_step
+    from components.validation.step import ValidationOutputs, validate_batch
 
+    outputs = ValidationOutputs(
+        Path(stats.path),
+        Path(stats_view.path),
+        Path(stats_summary.path),
+        Path(report.path),
+        Path(report_view.path),
+    )
+    parameters: dict[str, str | bool] = {"batch": batch_name, "measure_drift": measure_drift}
     with (
         open_store(metadata_uri) as store,
         store.execution(
@@ -37,25 +48,28 @@ def validate(
             pipeline=pipeline,
             component="validate",
             version=code_version,
-            parameters={"batch": batch_name, "measure_drift": measure_drift},
+            parameters=parameters,
         ) as execution,
     ):
-        execution.add_input("statistics", "Statistics", uri=stats.uri)
+        execution.add_input("batch", "Dataset", uri=batch.uri)
         if measure_drift:
-            execution.add_input("previous_statistics", "Statistics", uri=previous_stats.uri)
+            execution.add_input("previous_batch", "Dataset", uri=previous_batch.uri)
         execution.add_input("schema", "Schema", uri=str(SCHEMA_PATH))
-        result = validate_step(
-            Path(stats.path),
-            Path(report.path),
-            Path(summary.path),
+        result = validate_batch(
+            Path(batch.path),
+            outputs,
             batch=batch_name,
-            previous_stats_dir=Path(previous_stats.path) if measure_drift else None,
+            previous_batch_dir=Path(previous_batch.path) if measure_drift else None,
         )
         properties = {
             "verdict": result.verdict,
             "anomalies": len(result.anomalies),
             "drift_exceeded": len(result.exceeded),
         }
+        execution.add_output(
+            "statistics", "Statistics", uri=stats.uri, properties={"num_examples": result.num_examples}
+        )
+        execution.add_output("statistics_view", "HTML", uri=stats_view.uri)
         execution.add_output("report", "ValidationReport", uri=report.uri, properties=properties)
         execution.add_output("anomalies", "Anomalies", uri=f"{report.uri}/{ANOMALIES_FILE}")
     report.metadata.update(properties)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from components.evaluate.logic import evaluate_artifact
-from components.evaluate.step import registry_metrics
+from components.evaluate.results import registry_metrics
 from components.evaluate.thresholds import load_thresholds
 from components.ingest.contract import FEATURE_NAMES
 from components.ingest.logic import load_months

@@ -6,19 +6,24 @@ an over-budget candidate -> rejected; a better candidate -> promoted, then rolle
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 from ct_support import run, seed_production
 
+from components.evaluate.blessing import load_verdict
 from components.ingest.batch_io import write_batch
-from components.ingest.contract import LABEL
+from components.ingest.contract import FEATURE_NAMES, LABEL
 from components.ingest.logic import load_months
 from components.lineage import open_store
 from components.registry import ModelRegistry
 from components.registry.report import version_lineage
 from components.settings import ProjectSettings
+from components.statistics.logic import read_statistics
+from components.validation.logic import read_anomalies
+from components.validation.report import ANOMALIES_FILE, REPORT_FILE, read_report
 
 
 @pytest.fixture
@@ -58,6 +63,43 @@ def test_first_model_goes_to_production_with_its_lineage(settings: ProjectSettin
         assert expected in components, expected
     assert all(step["code_version"] == "test-sha" for step in report["steps"])
     assert all(step["duration_seconds"] >= 0 for step in report["steps"])
+    assert_artifacts_are_what_they_promise(settings, registry_run_id(settings))
+
+
+def registry_run_id(settings: ProjectSettings) -> str:
+    with open_store(settings.metadata_uri) as store:
+        return ModelRegistry(store).get("v1").run_id
+
+
+def assert_artifacts_are_what_they_promise(settings: ProjectSettings, run_id: str) -> None:
+    """Every step's outputs exist, parse, and carry what the KFP dashboard shows."""
+    task_dir = settings.pipeline_root / run_id
+    for validate_task in task_dir.glob("validate*"):
+        assert read_statistics(validate_task / "stats" / "stats.pb").datasets[0].num_examples > 0
+        html = (validate_task / "stats_view").read_text()
+        assert all(name in html for name in FEATURE_NAMES) and "https://" not in html
+        assert (validate_task / "stats_summary").read_text().startswith("#")
+        assert read_report(validate_task / "report" / REPORT_FILE).verdict in {"proceed", "retrain"}
+        assert read_anomalies(validate_task / "report" / ANOMALIES_FILE) is not None
+        assert (
+            "proceed" in (validate_task / "report_view").read_text()
+            or "retrain" in (validate_task / "report_view").read_text()
+        )
+    model = task_dir / "train" / "model"
+    assert {"saved_model", "model.keras", "model.json", "serving_schema.json"} <= {
+        p.name for p in model.iterdir()
+    }
+    assert load_verdict(task_dir / "evaluate" / "evaluation" / "verdict.json").blessed
+    assert "Evaluation of" in (task_dir / "evaluate" / "report").read_text()
+    dashboard = json.loads((task_dir / "evaluate" / "executor_output.json").read_text())["artifacts"]
+    assert dashboard["metrics"]["artifacts"][0]["metadata"]["auc"] > 0.65
+    classification = dashboard["classification"]["artifacts"][0]["metadata"]
+    assert classification["confusionMatrix"]["rows"] and classification["confidenceMetrics"]
+    infra = json.loads((task_dir / "infra-validate" / "infra" / "infra.json").read_text())
+    assert infra["passed"] and {c["name"] for c in infra["checks"]} >= {
+        "single-row p99 latency (ms)",
+        "resident memory (MB)",
+    }
 
 
 def test_worse_candidate_is_rejected_and_production_unchanged(

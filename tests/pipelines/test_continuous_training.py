@@ -52,7 +52,6 @@ def test_first_model_goes_to_production_with_its_lineage(settings: ProjectSettin
     components = [step["component"] for step in report["steps"]]
     for expected in (
         "ingest",
-        "statistics",
         "validate",
         "gate",
         "train",

@@ -1,29 +1,14 @@
-"""What the evaluate step does, independent of KFP: judge a candidate against production on the same rows."""
+"""What the evaluate step does, independent of KFP: evaluate a batch artifact and write the results."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from components.evaluate.blessing import Verdict, judge, save_verdict
-from components.evaluate.logic import evaluate_artifact
-from components.evaluate.report import render_report
-from components.evaluate.results import (
-    CANDIDATE_FILE,
-    PRODUCTION_FILE,
-    VERDICT_FILE,
-    EvaluationResult,
-    save_result,
-)
-from components.evaluate.thresholds import DEFAULT_THRESHOLDS_PATH, load_thresholds
+from components.evaluate.blessing import save_verdict
+from components.evaluate.logic import Evaluation, evaluate_candidate
+from components.evaluate.results import CANDIDATE_FILE, PRODUCTION_FILE, VERDICT_FILE, save_result
+from components.evaluate.thresholds import DEFAULT_THRESHOLDS_PATH
 from components.ingest.step import load_batch
-
-
-@dataclass(frozen=True)
-class EvaluationOutcome:
-    candidate: EvaluationResult
-    production: EvaluationResult | None
-    verdict: Verdict
 
 
 def evaluate_step(
@@ -34,23 +19,18 @@ def evaluate_step(
     *,
     production_model_dir: Path | None,
     thresholds_path: Path = DEFAULT_THRESHOLDS_PATH,
-) -> EvaluationOutcome:
-    """Evaluates the candidate (and production, when there is one) on the batch and blesses or not.
+) -> Evaluation:
+    """Evaluates the candidate (and production, when there is one) on the batch and writes the outcome.
 
-    Both models see exactly the same rows, so the change thresholds compare like with like; the first
-    model is judged by the absolute thresholds alone.
+    ``out_dir`` gets ``candidate.json``, ``production.json`` when there is a production model, and
+    ``verdict.json``; ``report_path`` gets the Markdown report.
     """
-    frame = load_batch(batch_dir)
-    thresholds = load_thresholds(thresholds_path)
-    candidate = evaluate_artifact(model_dir, frame, model_name="candidate", thresholds=thresholds)
-    production = None
-    if production_model_dir is not None:
-        production = evaluate_artifact(
-            production_model_dir, frame, model_name="production", thresholds=thresholds, importance_rows=0
-        )
-        save_result(production, out_dir / PRODUCTION_FILE)
-    verdict = judge(candidate, production, thresholds)
-    save_result(candidate, out_dir / CANDIDATE_FILE)
-    save_verdict(verdict, out_dir / VERDICT_FILE)
-    report_path.write_text(render_report(candidate, verdict, production), encoding="utf-8")
-    return EvaluationOutcome(candidate=candidate, production=production, verdict=verdict)
+    outcome = evaluate_candidate(
+        model_dir, load_batch(batch_dir), production_dir=production_model_dir, thresholds_path=thresholds_path
+    )
+    save_result(outcome.candidate, out_dir / CANDIDATE_FILE)
+    if outcome.production is not None:
+        save_result(outcome.production, out_dir / PRODUCTION_FILE)
+    save_verdict(outcome.verdict, out_dir / VERDICT_FILE)
+    report_path.write_text(outcome.report, encoding="utf-8")
+    return outcome

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import statistics
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -17,6 +16,7 @@ from typing import Any
 
 from components.errors import ServingError
 from components.infra_validate.budgets import Budgets
+from components.serving.loadtest import percentiles
 from components.serving.process import ModelServer, group_members, serve_model
 
 SAVED_MODEL_DIR = "saved_model"
@@ -139,7 +139,8 @@ def _probe(server: ModelServer, records: Sequence[Mapping[str, Any]], budgets: B
                 break
     finally:
         connection.close()
-    p99 = _percentile(latencies, 99)
+    latency = percentiles(latencies)
+    p99 = latency["p99"]
     return [
         InfraCheck(
             f"batch of {len(batch)} rows answered with one probability each",
@@ -157,7 +158,7 @@ def _probe(server: ModelServer, records: Sequence[Mapping[str, Any]], budgets: B
             budgets.max_p99_latency_ms,
             single_ok and p99 <= budgets.max_p99_latency_ms,
         ),
-        InfraCheck("single-row p50 latency (ms)", round(statistics.median(latencies), 3), "reported", True),
+        InfraCheck("single-row p50 latency (ms)", round(latency["p50"], 3), "reported", True),
     ]
 
 
@@ -186,11 +187,3 @@ def _well_formed(status: int, answer: Any, rows: int) -> tuple[bool, str]:
     if "model_version" not in answer.get("meta", {}).get("tags", {}):
         return False, "no model_version tag"
     return True, "well-formed"
-
-
-def _percentile(values: Sequence[float], percent: float) -> float:
-    if not values:
-        return float("inf")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(percent / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]

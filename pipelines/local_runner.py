@@ -27,7 +27,6 @@ class LocalRun:
     request_id: str
     succeeded: bool
     error: str | None
-    outputs: Mapping[str, Any]
     log_path: Path | None = None
 
 
@@ -67,10 +66,10 @@ def run_pipeline_locally(
         # Steps run in this interpreter on purpose; kfp warns because their spec names a container image.
         warnings.filterwarnings("ignore", message=".*custom or non-Python base image.*")
         try:
-            outputs = pipeline(**full_arguments)
+            pipeline(**full_arguments)
         except RuntimeError as exc:
-            return LocalRun(request_id, succeeded=False, error=str(exc), outputs={}, log_path=log_path)
-    return LocalRun(request_id, succeeded=True, error=None, outputs=_as_mapping(outputs), log_path=log_path)
+            return LocalRun(request_id, succeeded=False, error=str(exc), log_path=log_path)
+    return LocalRun(request_id, succeeded=True, error=None, log_path=log_path)
 
 
 @contextlib.contextmanager
@@ -97,11 +96,3 @@ def _output_to(log_path: Path | None) -> Iterator[None]:
             os.dup2(saved[1], 2)
             os.close(saved[0])
             os.close(saved[1])
-
-
-def _as_mapping(outputs: Any) -> Mapping[str, Any]:
-    if outputs is None:
-        return {}
-    if isinstance(outputs, Mapping):
-        return outputs
-    return getattr(outputs, "outputs", {}) or {}

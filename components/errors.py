@@ -47,6 +47,11 @@ class EvaluationError(MlopsError):
     """A model that cannot be evaluated, or evaluation results and thresholds that cannot be read."""
 
 
+class DeploymentError(MlopsError):
+    """A cluster step that cannot complete: Kubeflow Pipelines unreachable, an upload or run refused, a
+    run that failed or did not finish in time. The message says what to do next."""
+
+
 class ServingError(MlopsError):
     """A model that cannot be served, or a prediction request that cannot be answered.
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from components.errors import MlopsError
 from components.settings import ProjectSettings
-from pipelines import commands, model_commands, serve_commands
+from pipelines import commands, deploy_commands, model_commands, serve_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     model_commands.register_parsers(sub)
     serve_commands.register_parsers(sub)
+    deploy_commands.register_parsers(sub)
 
     pipeline = sub.add_parser("pipeline", help="pipeline specs").add_subparsers(
         dest="pipeline_command", required=True

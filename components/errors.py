@@ -31,6 +31,15 @@ class RegistryError(MlopsError):
     """
 
 
+class RolloutError(MlopsError):
+    """An online rollout that cannot be rendered, started, driven or analysed as asked.
+
+    Rendering refuses invalid names, weights or manifests; the controller refuses a second rollout, an
+    unknown one, or a candidate the registry will not put on traffic; an actuator reports a deployment
+    it cannot read or change.
+    """
+
+
 class ValidationError(MlopsError):
     """Statistics, a schema or an anomalies artifact that cannot be computed, read or written."""
 
@@ -41,6 +50,11 @@ class DataValidationHalt(ValidationError):
 
 class TrainingError(MlopsError):
     """A model that cannot be trained, does not converge, or is numerically unsound (NaN/Inf)."""
+
+
+class ModelContractError(MlopsError):
+    """A model artifact that breaks its documented contract: a vocabulary the model's lookup would refuse,
+    or a TFLite core whose description is incomplete or disagrees with the model."""
 
 
 class EvaluationError(MlopsError):

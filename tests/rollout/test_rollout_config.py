@@ -1,0 +1,55 @@
+"""The rollout configuration: the shipped file loads; typos, missing keys and bad values are refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from components.errors import RolloutError
+from components.rollout.config import DEFAULT_CONFIG_PATH, load_config
+
+
+def test_shipped_config_loads() -> None:
+    config = load_config()
+    assert config.steps.canary == (10, 25, 50, 100)
+    assert 0 < config.checks.max_error_rate < 0.1
+    assert config.bandit.policy in ("thompson", "epsilon-greedy")
+
+
+def _write(tmp_path: Path, old: str, new: str) -> Path:
+    text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "rollout.toml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("max_error_rate = 0.01", "max_eror_rate = 0.01", "unknown keys \\['max_eror_rate'\\]"),
+        ("canary = [10, 25, 50, 100]", "canary = [10, 50, 25, 100]", "rise strictly"),
+        ("canary = [10, 25, 50, 100]", "canary = [10, 25, 50]", "end at 100"),
+        ("ab_split = 50", "ab_split = 100", "ab_split"),
+        ("max_error_rate = 0.01", "max_error_rate = 1.5", "max_error_rate"),
+        ('policy = "thompson"', 'policy = "greedy"', "bandit.policy"),
+        ("[bandit]", "[bandits]", "unknown sections \\['bandits'\\]"),
+    ],
+)
+def test_bad_config_is_refused(tmp_path: Path, old: str, new: str, message: str) -> None:
+    with pytest.raises(RolloutError, match=message):
+        load_config(_write(tmp_path, old, new))
+
+
+def test_overrides_are_checked() -> None:
+    config = load_config().with_overrides(steps={"window_seconds": 2.0}, checks={"min_requests": 20})
+    assert (config.steps.window_seconds, config.checks.min_requests) == (2.0, 20)
+    with pytest.raises(RolloutError, match="unknown keys"):
+        load_config().with_overrides(steps={"window": 2.0})
+    with pytest.raises(RolloutError, match="window_seconds"):
+        load_config().with_overrides(steps={"window_seconds": 0})
+
+
+def test_to_dict_is_plain() -> None:
+    assert load_config().to_dict()["steps"]["canary"] == [10, 25, 50, 100]

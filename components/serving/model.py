@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
+import random
 import time
 import uuid
 from pathlib import Path
@@ -30,6 +32,7 @@ from seldon_core.proto import prediction_pb2
 from components.errors import BadRequestError, ModelUnavailableError, ServingError
 from components.ingest.contract import Kind
 from components.serving.batching import CoalescingPredictor, RowPredictor
+from components.serving.chaos import read_fault
 from components.serving.inference import Backend, Predictor, load_predictor
 from components.serving.request_log import RequestLog, rejected_record, served_record
 from components.serving.rest_hooks import error_blueprint
@@ -94,6 +97,9 @@ class FlightDelayModel:
         self.tf_threads = tf_threads
         self.coalesce = coalesce
         self.request_log = RequestLog(Path(request_log)) if request_log else None
+        # Fault injection for rollout tests; refused unless the server runs in chaos mode.
+        self.fault = read_fault(self.model_dir, os.environ)
+        self._fault_rng = random.Random()
         self.telemetry = Telemetry()
         self._predictor: RowPredictor | None = None
         self._logged_dropped = 0
@@ -128,6 +134,8 @@ class FlightDelayModel:
         try:
             batch = self.validator.parse(body)
             probabilities = self._loaded().predict(batch.columns)
+            if self.fault is not None:
+                probabilities = self.fault.apply(probabilities, self._fault_rng)
         except ServingError as exc:
             return self._refuse(exc, body, puid, received, protocol, is_proto)
         self.telemetry.served(probabilities)

@@ -13,7 +13,7 @@ PIPELINE_PY := $(VENV)/bin/python
 SERVING_PY := $(SERVING_VENV)/bin/python
 MLOPS := $(VENV)/bin/mlops
 
-.PHONY: help env run test lint typecheck unit bench bench-validation bench-serving bench-pipeline compile golden clean
+.PHONY: help env run test lint typecheck unit bench bench-validation bench-serving bench-pipeline compile golden clean deploy undeploy manifests-check
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -66,3 +66,12 @@ clean: ## Remove local state and build outputs (keeps the environments)
 
 golden: $(VENV)/.synced ## Regenerate the golden compiled pipeline specs after a reviewed change
 	UPDATE_GOLDEN=1 $(VENV)/bin/pytest -q tests/pipelines/test_compile.py
+
+deploy: env ## Deploy to kind/minikube (or OVERLAY=staging|production), run the pipeline once (manifests/deploy.sh)
+	manifests/deploy.sh deploy
+
+undeploy: ## Remove what `make deploy` created (the kind cluster it made, or our namespace)
+	manifests/deploy.sh undeploy
+
+manifests-check: $(VENV)/.synced ## Build every overlay offline and check schemas, RBAC, non-root pods, secrets
+	$(VENV)/bin/pytest -q tests/manifests -m "not cluster"

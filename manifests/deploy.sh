@@ -222,6 +222,9 @@ generate_secrets() {
   step "generating the secrets of overlay $OVERLAY (kept, git-ignored, in $(overlay_dir)/secrets)"
   local objects access secret
   objects="$(overlay_dir)/secrets/object-store.env"
+  # A fresh checkout (a CI runner) deploying to a cluster that already has them takes them back.
+  restore_secret_env metadata-store "$(overlay_dir)/secrets/metadata-store.env"
+  restore_secret_env object-store "$objects"
   if [ ! -s "$objects" ]; then
     # A cluster whose object store already has its own credentials keeps them.
     access=$(kubectl -n kubeflow get secret mlpipeline-minio-artifact -o jsonpath='{.data.accesskey}' 2>/dev/null | base64 -d || true)
@@ -233,6 +236,22 @@ generate_secrets() {
   fi
   "$MANIFESTS/generate-secrets.sh" "$(overlay_dir)" | sed 's/^/    /'
   say "secrets ready"
+}
+
+restore_secret_env() {
+  local prefix=$1 file=$2 name
+  [ -s "$file" ] && return 0
+  name=$(kubectl -n "$(overlay_namespace)" get secrets --sort-by=.metadata.creationTimestamp -o name 2>/dev/null \
+    | sed -n "s|^secret/\($prefix-[a-z0-9]\{10\}\)$|\1|p" | tail -n 1 || true)
+  [ -n "$name" ] || return 0
+  mkdir -p "$(dirname "$file")"
+  (
+    umask 077
+    # shellcheck disable=SC2016  # a Go template, not shell
+    kubectl -n "$(overlay_namespace)" get secret "$name" \
+      -o go-template='{{range $key, $value := .data}}{{$key}}={{$value | base64decode}}{{"\n"}}{{end}}' >"$file"
+  )
+  say "restored $file from the cluster's Secret $name"
 }
 
 # --- 6. shared installs -------------------------------------------------------------------------

@@ -27,7 +27,6 @@ return the same probabilities as each other and as the plain signature.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +36,11 @@ from google.protobuf.message import DecodeError
 from tensorflow.core.protobuf import saved_model_pb2
 
 from components.errors import ModelUnavailableError, ServingError
+from components.serving.backends import Backend
 
 SIGNATURE = "serving_default"
 SERVE_TAG = "serve"
-
-
-class Backend(StrEnum):
-    SESSION = "session"
-    FUNCTION = "function"
-
+SAVED_MODEL_BACKENDS = (Backend.SESSION, Backend.FUNCTION)
 
 Call = Callable[[np.ndarray, np.ndarray], Any]
 
@@ -106,6 +101,8 @@ def load_predictor(
     Raises:
         ModelUnavailableError: when the folder cannot be loaded or the signature breaks the contract.
     """
+    if backend not in SAVED_MODEL_BACKENDS:
+        raise ModelUnavailableError(f"backend {backend!r} does not run a SavedModel")
     graph_file = saved_model_dir / "saved_model.pb"
     if not graph_file.is_file():
         raise ModelUnavailableError(f"no SavedModel in {saved_model_dir}")

@@ -31,9 +31,16 @@ from seldon_core.proto import prediction_pb2
 
 from components.errors import BadRequestError, ModelUnavailableError, ServingError
 from components.ingest.contract import Kind
+from components.serving.backends import (
+    Backend,
+    LoadedModel,
+    core_contract,
+    load_backend,
+    parse_backend,
+    resolve_backend,
+)
 from components.serving.batching import CoalescingPredictor, RowPredictor
 from components.serving.chaos import read_fault
-from components.serving.inference import Backend, Predictor, load_predictor
 from components.serving.request_log import RequestLog, rejected_record, served_record
 from components.serving.rest_hooks import error_blueprint
 from components.serving.schema import SCHEMA_FILE, ServingSchema
@@ -44,12 +51,11 @@ logger = logging.getLogger(__name__)
 
 MODEL_NAME = "flight-delay"
 OUTPUT_NAME = "delay_probability"
-SAVED_MODEL_DIR = "saved_model"
 METADATA_FILE = "model.json"
 
 
 class FlightDelayModel:
-    """Serves one model folder (``saved_model/``, ``model.json``, ``serving_schema.json``).
+    """Serves one model folder (``model.tflite`` or ``saved_model/``, ``model.json``, ``serving_schema.json``).
 
     Args:
         model_uri: The model folder, a local path or a ``file://`` URI. In a cluster, Seldon's storage
@@ -59,8 +65,9 @@ class FlightDelayModel:
         request_log: Folder for the request log (one ``requests-<pid>.jsonl`` per server process);
             empty disables logging.
         max_rows: Largest batch accepted per request (status 413 above it).
-        backend: ``session`` or ``function`` (see ``components/serving/inference.py``).
-        tf_threads: TensorFlow threads per server process.
+        backend: ``auto`` (the default: ``tflite`` when the folder has a TFLite core, else ``session``),
+            ``tflite``, ``session`` or ``function`` (see ``components/serving/backends.py``).
+        tf_threads: Inference threads per server process (LiteRT or TensorFlow).
         coalesce: Let concurrent requests of one process share model calls
             (``components/serving/batching.py``).
 
@@ -74,7 +81,7 @@ class FlightDelayModel:
         model_version: str = "",
         request_log: str = "",
         max_rows: int = DEFAULT_MAX_ROWS,
-        backend: str = "session",
+        backend: str = "auto",
         tf_threads: int = 1,
         coalesce: bool = True,
     ) -> None:
@@ -90,10 +97,8 @@ class FlightDelayModel:
                 f"no model_version given and none in {self.model_dir / METADATA_FILE}"
             )
         self.validator = RequestValidator(self.schema, max_rows=max_rows)
-        try:
-            self.backend = Backend(backend)
-        except ValueError as exc:
-            raise ModelUnavailableError(f"backend must be one of {[str(b) for b in Backend]}") from exc
+        self._core = core_contract(metadata)
+        self.backend = resolve_backend(parse_backend(backend), self.model_dir, self._core)
         self.tf_threads = tf_threads
         self.coalesce = coalesce
         self.request_log = RequestLog(Path(request_log)) if request_log else None
@@ -106,11 +111,12 @@ class FlightDelayModel:
         self.model_error_handler = error_blueprint()
 
     def load(self) -> None:
-        """Loads the SavedModel and checks it against the serving schema; Seldon calls this per worker."""
-        predictor = load_predictor(
-            self.model_dir / SAVED_MODEL_DIR, backend=self.backend, threads=self.tf_threads
-        )
-        _check_signature(predictor, self.schema)
+        """Loads the model for the chosen backend and checks its inputs against the serving schema.
+
+        Seldon calls this in every worker after the fork.
+        """
+        predictor = load_backend(self.backend, self.model_dir, self._core, threads=self.tf_threads)
+        _check_inputs(predictor, self.schema)
         self._predictor = CoalescingPredictor(predictor) if self.coalesce else predictor
         self.health_status()  # the first call builds TensorFlow's kernels: pay it here, not on a request
         logger.info("loaded %s version %s (%s backend)", self.model_dir, self.model_version, self.backend)
@@ -178,7 +184,7 @@ class FlightDelayModel:
         return {
             "name": MODEL_NAME,
             "versions": [self.model_version],
-            "platform": "tensorflow",
+            "platform": "tflite" if self.backend is Backend.TFLITE else "tensorflow",
             "inputs": [
                 {"messagetype": "ndarray", "schema": {"names": list(self.schema.names)}},
                 {"messagetype": "jsonData", "schema": self.schema.to_dict()},
@@ -278,7 +284,7 @@ def _check_metadata_inputs(metadata: dict[str, Any], schema: ServingSchema) -> N
         raise ModelUnavailableError(f"model.json inputs and the serving schema differ on {differing}")
 
 
-def _check_signature(predictor: Predictor, schema: ServingSchema) -> None:
+def _check_inputs(predictor: LoadedModel, schema: ServingSchema) -> None:
     expected = {f.name: "string" if f.kind is Kind.STRING else "float32" for f in schema.features}
     if predictor.input_dtypes != expected:
         differing = sorted(
@@ -286,7 +292,7 @@ def _check_signature(predictor: Predictor, schema: ServingSchema) -> None:
             for name in expected.keys() | predictor.input_dtypes.keys()
             if expected.get(name) != predictor.input_dtypes.get(name)
         )
-        raise ModelUnavailableError(f"the SavedModel signature and the serving schema differ on {differing}")
+        raise ModelUnavailableError(f"the model's inputs and the serving schema differ on {differing}")
 
 
 def _canned_record(schema: ServingSchema) -> dict[str, Any]:

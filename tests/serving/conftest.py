@@ -62,3 +62,22 @@ def model_copy(tmp_path: Path, model_dir: Path) -> Iterator[Path]:
     copy = tmp_path / "model"
     shutil.copytree(model_dir, copy)
     yield copy
+
+
+def varied_records(count: int, seed: int) -> list[dict[str, Any]]:
+    """Valid records around ``GOOD_RECORD``: other hours, distances, carriers, missing weather, and
+    destinations out of the vocabulary (``XNA``, ``QQQ``)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    records = []
+    for _ in range(count):
+        record = dict(GOOD_RECORD)
+        record["hour"] = int(rng.integers(0, 24))
+        record["distance"] = int(rng.integers(17, 4983))
+        record["temp"] = None if rng.random() < 0.2 else float(rng.uniform(-10, 100))
+        record["wind_gust"] = None if rng.random() < 0.5 else float(rng.uniform(0, 60))
+        record["carrier"] = str(rng.choice(["UA", "B6", "AA", "EV", "9E"]))
+        record["dest"] = str(rng.choice(["ORD", "ATL", "XNA", "QQQ"]))
+        records.append(record)
+    return records

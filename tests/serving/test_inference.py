@@ -1,4 +1,5 @@
-"""The SavedModel call: both backends agree, a batch equals its rows, the signature contract is enforced."""
+"""The SavedModel call: both SavedModel backends agree, a batch equals its rows, the signature contract is
+enforced."""
 
 from __future__ import annotations
 
@@ -8,25 +9,17 @@ import numpy as np
 import pytest
 
 from components.errors import ModelUnavailableError
-from components.serving.inference import Backend, load_predictor
+from components.serving.backends import Backend
+from components.serving.inference import SAVED_MODEL_BACKENDS, load_predictor
 from components.serving.schema import ServingSchema
 from components.serving.validation import parse_request
 
-from .conftest import GOOD_RECORD
+from .conftest import varied_records
 
 
 @pytest.fixture(scope="module")
 def columns(schema: ServingSchema) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(3)
-    records = []
-    for _ in range(64):
-        record = dict(GOOD_RECORD)
-        record["hour"] = int(rng.integers(0, 24))
-        record["temp"] = None if rng.random() < 0.2 else float(rng.uniform(-10, 100))
-        record["carrier"] = str(rng.choice(["UA", "B6", "AA", "EV"]))
-        record["dest"] = str(rng.choice(["ORD", "ATL", "XNA"]))  # XNA: out of vocabulary
-        records.append(record)
-    return dict(parse_request({"jsonData": records}, schema).columns)
+    return dict(parse_request({"jsonData": varied_records(64, seed=3)}, schema).columns)
 
 
 def test_packed_backends_match_the_plain_signature(model_dir: Path, columns: dict[str, np.ndarray]) -> None:
@@ -39,7 +32,7 @@ def test_packed_backends_match_the_plain_signature(model_dir: Path, columns: dic
     }
     (output_name, plain), *_ = signature(**feeds).items()
     expected = plain.numpy()[:, 0]
-    for backend in Backend:
+    for backend in SAVED_MODEL_BACKENDS:
         predictor = load_predictor(model_dir / "saved_model", backend=backend)
         assert predictor.output_name == output_name
         assert predictor.input_dtypes["carrier"] == "string" and predictor.input_dtypes["day"] == "float32"
@@ -67,7 +60,7 @@ def test_a_folder_without_a_savedmodel_is_refused(tmp_path: Path) -> None:
         load_predictor(tmp_path)
 
 
-@pytest.mark.parametrize("backend", list(Backend))
+@pytest.mark.parametrize("backend", SAVED_MODEL_BACKENDS)
 def test_a_signature_off_contract_is_refused(tmp_path: Path, backend: Backend) -> None:
     import keras
 
@@ -77,3 +70,8 @@ def test_a_signature_off_contract_is_refused(tmp_path: Path, backend: Backend) -
         ModelUnavailableError, match=r"input 'day' has shape \[None, 2\]|input 'day' has shape \[-1, 2\]"
     ):
         load_predictor(tmp_path / "sm", backend=backend)
+
+
+def test_a_backend_that_runs_no_savedmodel_is_refused(model_dir: Path) -> None:
+    with pytest.raises(ModelUnavailableError, match="does not run a SavedModel"):
+        load_predictor(model_dir / "saved_model", backend=Backend.TFLITE)

@@ -196,18 +196,22 @@ def test_model_folder_problems_stop_the_start(model_copy: Path) -> None:
         FlightDelayModel(model_uri=str(model_copy), model_version="9")
 
 
-def test_a_schema_that_does_not_match_the_signature_stops_the_load(model_copy: Path) -> None:
+@pytest.mark.parametrize(
+    ("backend", "model_file", "missing"),
+    [("tflite", "model.tflite", "cannot read the TFLite core"), ("session", "saved_model", "no SavedModel")],
+)
+def test_a_schema_that_does_not_match_the_model_stops_the_load(
+    model_copy: Path, backend: str, model_file: str, missing: str
+) -> None:
     schema = json.loads((model_copy / "serving_schema.json").read_text())
     schema["features"] = [item for item in schema["features"] if item["name"] != "precip"]
     (model_copy / "serving_schema.json").write_text(json.dumps(schema))
     metadata = json.loads((model_copy / "model.json").read_text())
     metadata["inputs"] = [item for item in metadata["inputs"] if item["name"] != "precip"]
     (model_copy / "model.json").write_text(json.dumps(metadata))
-    model = FlightDelayModel(model_uri=str(model_copy))
-    with pytest.raises(
-        ModelUnavailableError, match=r"signature and the serving schema differ on \['precip'\]"
-    ):
+    model = FlightDelayModel(model_uri=str(model_copy), backend=backend)
+    with pytest.raises(ModelUnavailableError, match=r"inputs and the serving schema differ on \['precip'\]"):
         model.load()
-    shutil.rmtree(model_copy / "saved_model")
-    with pytest.raises(ModelUnavailableError, match="no SavedModel"):
+    shutil.rmtree(model_copy / model_file) if backend == "session" else (model_copy / model_file).unlink()
+    with pytest.raises(ModelUnavailableError, match=missing):
         model.load()

@@ -23,6 +23,7 @@ def test_layout(artifact_dir: Path) -> None:
     assert sorted(path.name for path in artifact_dir.iterdir()) == [
         "model.json",
         "model.keras",
+        "model.tflite",
         "saved_model",
     ]
     assert (artifact_dir / "saved_model" / "saved_model.pb").is_file()

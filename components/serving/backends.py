@@ -1,0 +1,107 @@
+"""Which inference path serves a model folder, and loading it.
+
+=========  ====================================================  ==========================
+backend    runs                                                  module
+=========  ====================================================  ==========================
+tflite     ``model.tflite``, the TFLite core, with LiteRT        ``tflite_predictor.py``
+session    ``saved_model/`` in a TF1 session, two packed feeds   ``inference.py``
+function   ``saved_model/`` through a ``tf.function``            ``inference.py``
+auto       ``tflite`` when ``model.json`` records a core whose file exists, else ``session``
+=========  ====================================================  ==========================
+
+TensorFlow is imported only when a SavedModel backend is loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from components.errors import ModelContractError, ModelUnavailableError
+from components.train.core_contract import CoreContract
+
+SAVED_MODEL_DIR = "saved_model"
+
+
+class Backend(StrEnum):
+    AUTO = "auto"
+    TFLITE = "tflite"
+    SESSION = "session"
+    FUNCTION = "function"
+
+
+class LoadedModel(Protocol):
+    """What every backend gives the model server."""
+
+    input_dtypes: dict[str, str]
+    output_name: str
+
+    def predict(self, columns: Mapping[str, np.ndarray]) -> np.ndarray: ...
+
+
+def parse_backend(name: str) -> Backend:
+    """The backend called ``name``.
+
+    Raises:
+        ModelUnavailableError: for an unknown name.
+    """
+    try:
+        return Backend(name)
+    except ValueError as exc:
+        raise ModelUnavailableError(
+            f"backend must be one of {[str(b) for b in Backend]}, not {name!r}"
+        ) from exc
+
+
+def core_contract(metadata: Mapping[str, Any]) -> CoreContract | None:
+    """The TFLite core recorded in a decoded ``model.json``, or None.
+
+    Raises:
+        ModelUnavailableError: when the record is malformed.
+    """
+    try:
+        return CoreContract.from_metadata(metadata)
+    except ModelContractError as exc:
+        raise ModelUnavailableError(str(exc)) from exc
+
+
+def resolve_backend(requested: Backend, model_dir: Path, contract: CoreContract | None) -> Backend:
+    """The backend that will serve ``model_dir``: ``requested``, or for ``auto`` the fastest available.
+
+    Raises:
+        ModelUnavailableError: when ``tflite`` is requested for a folder without a TFLite core.
+    """
+    has_core = contract is not None and (model_dir / contract.file).is_file()
+    if requested is Backend.AUTO:
+        return Backend.TFLITE if has_core else Backend.SESSION
+    if requested is Backend.TFLITE and not has_core:
+        raise ModelUnavailableError(
+            f"backend 'tflite' needs model.tflite and its 'tflite' record in model.json; {model_dir} has "
+            f"{'no record' if contract is None else 'no ' + contract.file}"
+        )
+    return requested
+
+
+def load_backend(
+    backend: Backend, model_dir: Path, contract: CoreContract | None, *, threads: int
+) -> LoadedModel:
+    """Loads the model of ``model_dir`` for a resolved backend (not ``auto``).
+
+    Raises:
+        ModelUnavailableError: when the model cannot be loaded or breaks its contract.
+    """
+    if backend is Backend.TFLITE:
+        from components.serving.tflite_predictor import TflitePredictor
+
+        if contract is None:
+            raise ModelUnavailableError(f"{model_dir}/model.json records no TFLite core")
+        return TflitePredictor(model_dir, contract, threads=threads)
+    if backend is Backend.AUTO:
+        raise ModelUnavailableError("resolve the 'auto' backend before loading it")
+    from components.serving.inference import load_predictor
+
+    return load_predictor(model_dir / SAVED_MODEL_DIR, backend=backend, threads=threads)

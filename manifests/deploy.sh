@@ -81,6 +81,9 @@ pick_cluster() {
       [ -n "$context" ] || fail "OVERLAY=$OVERLAY needs a kube context" "point kubectl at the $OVERLAY cluster"
       say "deploying overlay $OVERLAY to context $context"
       ;;
+    minikube:)
+      fail "OVERLAY=minikube but no kube context is current" "start minikube (minikube start --memory 8g), then run make deploy again"
+      ;;
     *:)
       need kind "install kind ${KIND_VERSION} (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)"
       OVERLAY=${OVERLAY:-kind}
@@ -381,7 +384,15 @@ upload_and_run() {
   port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   kubectl -n kubeflow port-forward svc/ml-pipeline "$port:8888" >"$WORK/port-forward.log" 2>&1 &
   background_pids+=($!)
-  for _ in $(seq 1 30); do curl -fsS "http://127.0.0.1:$port/apis/v2beta1/healthz" >/dev/null 2>&1 && break; sleep 1; done
+  # The forward takes a moment to listen; mlops then checks the API itself and says what is wrong.
+  "$PYTHON" - "$port" <<'EOF' || true
+import socket, sys, time
+for _ in range(30):
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0:
+            break
+    time.sleep(1)
+EOF
   uri=$(env_value "$(overlay_dir)/secrets/metadata-store.env" MLOPS_METADATA_URI)
   case "$OVERLAY" in staging | production) experiment=flights-mlops-$OVERLAY ;; *) experiment=flights-mlops ;; esac
   MLOPS_METADATA_URI=$uri "$MLOPS" deploy upload-and-run --host "http://127.0.0.1:$port" \

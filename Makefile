@@ -12,8 +12,13 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 PIPELINE_PY := $(VENV)/bin/python
 SERVING_PY := $(SERVING_VENV)/bin/python
 MLOPS := $(VENV)/bin/mlops
+# Images: one per dependency set, named by `mlops images list`.
+REGISTRY ?= localhost:5000
+BASE_IMAGE ?= python:3.11-slim-bookworm
+LOCAL_BASE_IMAGE := local/debian-python:bookworm
+DOCKER_RUN_STATE ?= build/docker-run
 
-.PHONY: help env run test lint typecheck unit bench bench-validation bench-serving bench-pipeline compile golden clean deploy undeploy manifests-check
+.PHONY: help env run test lint typecheck unit bench bench-validation bench-serving bench-pipeline compile golden clean deploy undeploy manifests-check docker-up docker-down base-image images push run-docker smoke-serving
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -47,8 +52,32 @@ unit: env ## Pytest in both environments (no lint)
 
 test: lint typecheck unit ## Everything CI runs: lint, typecheck, tests in both environments
 
-compile: $(VENV)/.synced ## Compile the pipelines to KFP IR YAML under build/
-	$(MLOPS) pipeline compile --out build/pipelines
+compile: $(VENV)/.synced ## Compile the pipelines to KFP IR YAML under build/, every image pinned by digest (after `make push`)
+	$(MLOPS) pipeline compile --out build/pipelines --images build/images.json
+
+docker-up: ## Start a loopback-only Docker daemon and a registry at 127.0.0.1:5000 unless already running
+	images/local-docker.sh start
+
+docker-down: ## Stop the Docker daemon and registry that docker-up started
+	images/local-docker.sh stop
+
+base-image: ## Build a Debian bookworm + Python base image with debootstrap (no public registry needed)
+	images/build-base.sh $(LOCAL_BASE_IMAGE)
+
+images: $(VENV)/.synced ## Build every dependency set's image (BASE_IMAGE=..., CA_BUNDLE=... to trust a proxy's CA)
+	REGISTRY=$(REGISTRY) BASE_IMAGE=$(BASE_IMAGE) MLOPS=$(MLOPS) images/build.sh build
+
+push: $(VENV)/.synced ## Push the images to REGISTRY (default localhost:5000); digests go to build/images.json
+	REGISTRY=$(REGISTRY) MLOPS=$(MLOPS) images/build.sh push
+
+run-docker: $(VENV)/.synced ## Run the training pipeline with every step inside the pipeline image (kfp.local DockerRunner)
+	rm -rf $(DOCKER_RUN_STATE)
+	MLOPS_STATE_DIR=$(DOCKER_RUN_STATE) $(MLOPS) run --runner docker
+
+smoke-serving: $(VENV)/.synced ## Serve the production model of `make run-docker` from the serving image and call it
+	MLOPS_STATE_DIR=$(DOCKER_RUN_STATE) $(MLOPS) models list --json | $(PIPELINE_PY) -c \
+	  'import json, sys; d = json.load(sys.stdin); v = next(v for v in d["versions"] if v["version"] == d["production"]); print(v["uri"], v["version"])' \
+	  | { read -r uri version && images/smoke-serving.sh "$$uri" "$$version"; }
 
 bench-validation: $(VENV)/.synced ## Statistics + validation time for 1, 6, 12 months
 	$(PIPELINE_PY) bench/bench_validation.py

@@ -13,6 +13,7 @@ from pathlib import Path
 STATE_DIR_VARIABLE = "MLOPS_STATE_DIR"
 METADATA_URI_VARIABLE = "MLOPS_METADATA_URI"
 DEFAULT_STATE_DIR = ".mlops"
+SERVING_VENV_VARIABLE = "MLOPS_SERVING_VENV"
 
 
 @dataclass(frozen=True)
@@ -50,3 +51,9 @@ class ProjectSettings:
         state_dir = (base / environ.get(STATE_DIR_VARIABLE, DEFAULT_STATE_DIR)).resolve()
         default_uri = f"sqlite:///{state_dir / 'metadata.sqlite'}"
         return cls(state_dir=state_dir, metadata_uri=environ.get(METADATA_URI_VARIABLE, default_uri))
+
+
+def configured_serving_venv(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The serving environment named by ``MLOPS_SERVING_VENV`` (the pipeline image sets it), if any."""
+    value = (os.environ if environ is None else environ).get(SERVING_VENV_VARIABLE, "")
+    return Path(value) if value else None

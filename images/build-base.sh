@@ -5,6 +5,15 @@
 set -euo pipefail
 tag=${1:-local/debian-python:bookworm}
 docker=${DOCKER:-docker}
+if ! command -v debootstrap >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+  else
+    echo "error: debootstrap is missing; install it (Debian/Ubuntu: sudo apt-get install debootstrap)" >&2
+    exit 1
+  fi
+fi
 rootfs=$(mktemp -d)
 trap 'rm -rf "$rootfs"' EXIT
 

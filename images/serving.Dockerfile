@@ -13,11 +13,13 @@ COPY pyproject.toml uv.lock README.md ./
 RUN --mount=type=secret,id=ca,required=false --mount=type=cache,target=/root/.cache/uv \
     if [ -s /run/secrets/ca ]; then export SSL_CERT_FILE=/run/secrets/ca; fi; \
     /opt/uv/bin/uv sync --frozen --no-dev --extra serving --no-install-project --python python3.11
+# uv's cache keys a local project by its pyproject.toml alone: --reinstall-package rebuilds the
+# project's wheel from the code just copied instead of reusing one cached from older code.
 COPY components ./components
 COPY pipelines ./pipelines
 RUN --mount=type=secret,id=ca,required=false --mount=type=cache,target=/root/.cache/uv \
     if [ -s /run/secrets/ca ]; then export SSL_CERT_FILE=/run/secrets/ca; fi; \
-    /opt/uv/bin/uv sync --frozen --no-dev --extra serving --no-editable --python python3.11
+    /opt/uv/bin/uv sync --frozen --no-dev --extra serving --no-editable --reinstall-package flights-mlops --python python3.11
 
 FROM ${BASE_IMAGE}
 RUN useradd --uid 10001 --create-home --shell /usr/sbin/nologin mlops

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from components.errors import MlopsError
+from components.images import DEFAULT_REGISTRY
 from components.settings import ProjectSettings
 from pipelines import commands, deploy_commands, model_commands, serve_commands
 
@@ -27,6 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--trigger", default="on-demand", help="why this run starts (recorded in lineage)")
     run.add_argument("--json", action="store_true", help="print the run summary as JSON")
     run.add_argument("--verbose", action="store_true", help="show every step's log (kfp.local)")
+    run.add_argument(
+        "--runner",
+        choices=["subprocess", "docker"],
+        default="subprocess",
+        help="subprocess: steps in this environment (default); docker: steps in the pipeline image",
+    )
     run.set_defaults(handler=commands.run)
 
     data = sub.add_parser("data", help="the default data").add_subparsers(dest="data_command", required=True)
@@ -72,7 +79,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compile_ = pipeline.add_parser("compile", help="compile the pipelines to KFP IR YAML")
     compile_.add_argument("--out", type=Path, default=Path("build/pipelines"), help="output folder")
+    compile_.add_argument(
+        "--images", type=Path, help="pin every image by digest from this images.json (written by `make push`)"
+    )
     compile_.set_defaults(handler=commands.pipeline_compile)
+
+    images = sub.add_parser("images", help="container images of the dependency sets").add_subparsers(
+        dest="images_command", required=True
+    )
+    images_list = images.add_parser("list", help="print each dependency set and its image reference")
+    images_list.add_argument("--registry", default=DEFAULT_REGISTRY, help=f"default {DEFAULT_REGISTRY}")
+    images_list.add_argument("--json", action="store_true")
+    images_list.set_defaults(handler=commands.images_list)
     return parser
 
 

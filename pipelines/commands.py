@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 from pathlib import Path
 
 from components.errors import ConfigError
@@ -11,7 +12,7 @@ from components.ingest.logic import load_months
 from components.lineage import open_store
 from components.settings import ProjectSettings
 from components.versioning import git_version
-from pipelines.local_runner import run_pipeline_locally
+from pipelines.local_runner import Runner, run_pipeline_locally
 from pipelines.output import format_table, print_json
 from pipelines.run_summary import find_run, summarise_run
 
@@ -44,12 +45,15 @@ def run(args: argparse.Namespace, settings: ProjectSettings) -> int:
         "code_version": git_version(PROJECT_DIR),
         "trigger": args.trigger,
         "train_months": parse_months(args.months),
-        "data_file": str(args.data.resolve()) if args.data else "",
+        "data_file": str(_visible_to_steps(args.data, settings, args.runner)) if args.data else "",
     }
     if not args.json:
         source = args.data or f"months {args.months} of 2013"
-        print(f"running {PIPELINE_NAME} locally on {source} (lineage: {settings.metadata_uri})", flush=True)
-    outcome = run_pipeline_locally(continuous_training, settings, arguments, quiet=not args.verbose)
+        where = "locally" if args.runner == "subprocess" else "in the pipeline image (docker)"
+        print(f"running {PIPELINE_NAME} {where} on {source} (lineage: {settings.metadata_uri})", flush=True)
+    outcome = run_pipeline_locally(
+        continuous_training, settings, arguments, quiet=not args.verbose, runner=Runner(args.runner)
+    )
     with open_store(settings.metadata_uri) as store:
         summary = summarise_run(store, find_run(store, outcome.request_id), outcome)
     if args.json:
@@ -57,6 +61,19 @@ def run(args: argparse.Namespace, settings: ProjectSettings) -> int:
     else:
         print(summary["text"])
     return 0 if outcome.succeeded else 1
+
+
+def _visible_to_steps(data: Path, settings: ProjectSettings, runner: str) -> Path:
+    """The batch file as the steps see it: containers see only the state folder, so it is copied there."""
+    data = data.resolve()
+    if runner == Runner.SUBPROCESS or data.is_relative_to(settings.state_dir):
+        return data
+    if not data.is_file():
+        raise ConfigError(f"no batch file at {data}")
+    inbox = settings.state_dir / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    inbox.chmod(0o777)
+    return Path(shutil.copy2(data, inbox / data.name))
 
 
 def data_export(args: argparse.Namespace, settings: ProjectSettings) -> int:
@@ -126,7 +143,21 @@ def runs_show(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 def pipeline_compile(args: argparse.Namespace, settings: ProjectSettings) -> int:
     from pipelines.compile import compile_pipelines
+    from pipelines.image_pins import read_pins
 
-    for path in compile_pipelines(args.out):
-        print(f"compiled {path}")
+    pins = read_pins(args.images) if args.images else None
+    for path in compile_pipelines(args.out, pins):
+        print(f"compiled {path}" + (f" (images pinned from {args.images})" if pins else " (images by tag)"))
+    return 0
+
+
+def images_list(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from components.images import IMAGE_NAMES, image_ref
+
+    refs = {dependency_set: image_ref(dependency_set, args.registry) for dependency_set in IMAGE_NAMES}
+    if args.json:
+        print_json(refs)
+    else:
+        for dependency_set, ref in refs.items():
+            print(f"{dependency_set} {ref}")
     return 0

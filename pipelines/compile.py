@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from kfp import compiler
 
+from pipelines.image_pins import pin_file
 from pipelines.training import PIPELINE_NAME, continuous_training
 
 
-def compile_pipelines(out_dir: Path) -> list[Path]:
-    """Writes every pipeline's spec into ``out_dir`` and returns the files written."""
+def compile_pipelines(out_dir: Path, pins: Mapping[str, str] | None = None) -> list[Path]:
+    """Writes every pipeline's spec into ``out_dir`` and returns the files written.
+
+    Args:
+        out_dir: Folder for the specs (created if absent).
+        pins: Dependency set -> digest reference (``image_pins.read_pins``). Without it the specs keep
+            the components' tags, which suits reading and golden tests but not a cluster.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{PIPELINE_NAME}.yaml"
     compiler.Compiler().compile(pipeline_func=continuous_training, package_path=str(target))
+    if pins is not None:
+        pin_file(target, pins)
     return [target]

@@ -1,7 +1,14 @@
 """Runs a pipeline on this machine through ``kfp.local``: the embedded default, no cluster needed.
 
-Steps run as subprocesses of the current interpreter (``use_venv=False``): the pipeline environment
-already holds every step's dependencies, and uv-made environments have no ``pip`` to install kfp with.
+Two runners:
+
+- ``subprocess`` (default): steps run as subprocesses of the current interpreter (``use_venv=False``);
+  the pipeline environment already holds every step's dependencies, and uv-made environments have no
+  ``pip`` to install kfp with.
+- ``docker``: every step runs in the container image its spec names (``kfp.local.DockerRunner``), the
+  same images a cluster runs. The runner mounts only the pipeline root into the containers, at the same
+  path, so the whole state folder (lineage store, registry lock, artifacts) becomes the pipeline root;
+  and the images run as an unprivileged user, so that folder is opened to every user.
 """
 
 from __future__ import annotations
@@ -14,12 +21,19 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from kfp import local
 
+from components.errors import ConfigError
 from components.settings import ProjectSettings
+
+
+class Runner(StrEnum):
+    SUBPROCESS = "subprocess"
+    DOCKER = "docker"
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,7 @@ def run_pipeline_locally(
     arguments: Mapping[str, Any],
     *,
     quiet: bool = False,
+    runner: Runner = Runner.SUBPROCESS,
 ) -> LocalRun:
     """Runs ``pipeline`` with ``arguments`` plus the lineage settings and a fresh ``request_id``.
 
@@ -48,12 +63,7 @@ def run_pipeline_locally(
     lineage store for the caller to explain the failure. With ``quiet``, the steps' logs go to a file
     under the state folder instead of the terminal.
     """
-    settings.pipeline_root.mkdir(parents=True, exist_ok=True)
-    local.init(
-        runner=local.SubprocessRunner(use_venv=False),
-        pipeline_root=str(settings.pipeline_root),
-        raise_on_error=True,
-    )
+    _init_runner(settings, runner)
     request_id = str(arguments.get("request_id") or new_request_id())
     full_arguments = {
         **arguments,
@@ -70,6 +80,25 @@ def run_pipeline_locally(
         except RuntimeError as exc:
             return LocalRun(request_id, succeeded=False, error=str(exc), log_path=log_path)
     return LocalRun(request_id, succeeded=True, error=None, log_path=log_path)
+
+
+def _init_runner(settings: ProjectSettings, runner: Runner) -> None:
+    if runner is Runner.SUBPROCESS:
+        settings.pipeline_root.mkdir(parents=True, exist_ok=True)
+        local.init(
+            runner=local.SubprocessRunner(use_venv=False),
+            pipeline_root=str(settings.pipeline_root),
+            raise_on_error=True,
+        )
+        return
+    if not settings.metadata_uri.startswith(f"sqlite:///{settings.state_dir}/"):
+        raise ConfigError(
+            "the docker runner mounts only the state folder into the steps; "
+            f"the lineage store {settings.metadata_uri} must be a SQLite file inside {settings.state_dir}"
+        )
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    settings.state_dir.chmod(0o777)
+    local.init(runner=local.DockerRunner(), pipeline_root=str(settings.state_dir), raise_on_error=True)
 
 
 @contextlib.contextmanager

@@ -48,6 +48,13 @@ LOG_TAIL_LINES = 40
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)\b.*")
 
 
+def _source_checkout() -> str | None:
+    """The project folder when this code runs from a checkout, so the serving interpreter imports the same
+    code; None when it is an installed package (an image), whose site-packages must not shadow the
+    serving environment's own (protobuf 4 there would break seldon-core)."""
+    return str(PROJECT_ROOT) if (PROJECT_ROOT / "pyproject.toml").is_file() else None
+
+
 @dataclass(frozen=True)
 class ServerConfig:
     """How to run one model server.
@@ -171,7 +178,7 @@ class ModelServer:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
+            "PYTHONPATH": os.pathsep.join(filter(None, [_source_checkout(), os.environ.get("PYTHONPATH")])),
             "PREDICTIVE_UNIT_METRICS_ENDPOINT": METRICS_PATH,
             # Metrics go to Prometheus; copying them into every response body only slows answers down.
             "INCLUDE_METRICS_IN_CLIENT_RESPONSE": "false",
@@ -181,7 +188,8 @@ class ModelServer:
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(
                 self.command(),
-                cwd=PROJECT_ROOT,
+                # `python -m` puts the working folder first on sys.path: never an installed site-packages.
+                cwd=_source_checkout() or self.log_dir,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,

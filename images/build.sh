@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Builds the image of every dependency set, and with `push` pushes them and records their digests.
+# Usage: images/build.sh build|push
+#   REGISTRY     registry part of the image names (default localhost:5000, the one kind is set up with)
+#   BASE_IMAGE   base of both images (default python:3.11-slim-bookworm; `make base-image` builds a
+#                Debian one for builders that cannot pull public images)
+#   CA_BUNDLE    a CA bundle to trust while installing packages (passed as a BuildKit secret, never
+#                stored in an image); default: SSL_CERT_FILE when set
+#   MLOPS        the project's command (default .venv/bin/mlops), which names the images
+# `push` writes build/images.json: per dependency set, the tag and the digest reference the registry
+# returned, which `make compile` pins the pipeline specs to.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+registry=${REGISTRY:-localhost:5000}
+base_image=${BASE_IMAGE:-python:3.11-slim-bookworm}
+ca_bundle=${CA_BUNDLE:-${SSL_CERT_FILE:-}}
+mlops=${MLOPS:-.venv/bin/mlops}
+# The Debian client builds with BuildKit (secrets, cache mounts); some newer clients lack buildx.
+docker=${DOCKER:-$(command -v /usr/bin/docker || command -v docker)}
+
+refs() { "$mlops" images list --registry "$registry"; }
+
+build() {
+  local secret=()
+  [ -n "$ca_bundle" ] && secret=(--secret "id=ca,src=$ca_bundle")
+  while read -r dependency_set ref; do
+    local start=$SECONDS
+    echo "building $ref (images/$dependency_set.Dockerfile, base $base_image)"
+    DOCKER_BUILDKIT=1 "$docker" build --network host --progress plain "${secret[@]}" \
+      --build-arg "BASE_IMAGE=$base_image" -f "images/$dependency_set.Dockerfile" -t "$ref" . \
+      >"build/images/$dependency_set.build.log" 2>&1 \
+      || { tail -n 30 "build/images/$dependency_set.build.log"; echo "error: building $ref failed (full log: build/images/$dependency_set.build.log)" >&2; exit 1; }
+    echo "built $ref in $((SECONDS - start))s, $("$docker" image inspect --format '{{.Size}}' "$ref" | awk '{printf "%.2f GB", $1/1e9}')"
+  done < <(refs)
+}
+
+push() {
+  local entries=()
+  while read -r dependency_set ref; do
+    "$docker" push --quiet "$ref" >/dev/null \
+      || { echo "error: pushing $ref failed: is a registry listening at $registry? (images/local-docker.sh start)" >&2; exit 1; }
+    local pinned
+    pinned=$("$docker" image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$ref" | grep -m1 "^${ref%:*}@")
+    echo "pushed $pinned"
+    entries+=("\"$dependency_set\": {\"tag\": \"$ref\", \"pinned\": \"$pinned\"}")
+  done < <(refs)
+  local IFS=,
+  printf '{%s}\n' "${entries[*]}" >build/images.json
+  echo "wrote build/images.json"
+}
+
+mkdir -p build/images
+case ${1:-} in
+  build) build ;;
+  push) push ;;
+  *) echo "usage: $0 build|push" >&2; exit 2 ;;
+esac

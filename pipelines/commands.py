@@ -45,7 +45,7 @@ def run(args: argparse.Namespace, settings: ProjectSettings) -> int:
         "code_version": git_version(PROJECT_DIR),
         "trigger": args.trigger,
         "train_months": parse_months(args.months),
-        "data_file": str(_visible_to_steps(args.data, settings, args.runner)) if args.data else "",
+        "data_file": str(batch_file_for_steps(args.data, settings, args.runner)) if args.data else "",
     }
     if not args.json:
         source = args.data or f"months {args.months} of 2013"
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace, settings: ProjectSettings) -> int:
     return 0 if outcome.succeeded else 1
 
 
-def _visible_to_steps(data: Path, settings: ProjectSettings, runner: str) -> Path:
+def batch_file_for_steps(data: Path, settings: ProjectSettings, runner: str) -> Path:
     """The batch file as the steps see it: containers see only the state folder, so it is copied there."""
     data = data.resolve()
     if runner == Runner.SUBPROCESS or data.is_relative_to(settings.state_dir):

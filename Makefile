@@ -6,6 +6,7 @@ PYTHON_VERSION ?= 3.11
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 VENV := .venv
 SERVING_VENV := .venv-serving
+FEATURES_VENV := .venv-features
 # Builders behind a TLS-intercepting proxy trust the system bundle; harmless elsewhere.
 export UV_SYSTEM_CERTS ?= 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
@@ -34,7 +35,11 @@ $(SERVING_VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	UV_PROJECT_ENVIRONMENT=$(SERVING_VENV) $(UV) sync --frozen --extra serving --python $(PYTHON_VERSION)
 	@touch $@
 
-env: $(VENV)/.synced $(SERVING_VENV)/.synced ## Create or refresh both environments (idempotent)
+$(FEATURES_VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(FEATURES_VENV) $(UV) sync --frozen --extra features --python $(PYTHON_VERSION)
+	@touch $@
+
+env: $(VENV)/.synced $(SERVING_VENV)/.synced $(FEATURES_VENV)/.synced ## Create or refresh the three environments (idempotent)
 
 run: env ## Run the continuous-training loop locally on the default data (kfp.local + SQLite ML Metadata)
 	$(MLOPS) run

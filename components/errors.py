@@ -66,6 +66,24 @@ class DeploymentError(MlopsError):
     run that failed or did not finish in time. The message says what to do next."""
 
 
+class MonitoringError(MlopsError):
+    """Production monitoring that cannot judge: unreadable request logs or feedback, a model version
+    without the training statistics or evaluation metrics it is compared with."""
+
+
+class FeedbackError(MonitoringError):
+    """Ground-truth feedback that breaks its format; the message names every bad line, nothing is stored."""
+
+
+class TriggerError(MlopsError):
+    """A retraining trigger that cannot act: another training run of the model holds its lease, the
+    trigger policy is malformed, or a retraining window cannot be formed from the data at hand."""
+
+
+class TrainingBusyError(TriggerError):
+    """Another training run of the same model is in progress; the message names its holder."""
+
+
 class ServingError(MlopsError):
     """A model that cannot be served, or a prediction request that cannot be answered.
 
@@ -105,3 +123,7 @@ class ServerProcessError(ServingError):
 
     status_code = 503
     reason = "SERVER_PROCESS"
+
+
+class FeatureStoreError(MlopsError):
+    """The feature store cannot be built, materialised or read, or its feature server cannot be reached."""

@@ -14,6 +14,7 @@ STATE_DIR_VARIABLE = "MLOPS_STATE_DIR"
 METADATA_URI_VARIABLE = "MLOPS_METADATA_URI"
 DEFAULT_STATE_DIR = ".mlops"
 SERVING_VENV_VARIABLE = "MLOPS_SERVING_VENV"
+FEATURES_VENV_VARIABLE = "MLOPS_FEATURES_VENV"
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,11 @@ class ProjectSettings:
     @property
     def pipeline_root(self) -> Path:
         return self.state_dir / "pipeline-root"
+
+    @property
+    def feature_repo(self) -> Path:
+        """The feature store's folder: rendered Feast configuration, offline files, registry, online store."""
+        return self.state_dir / "features"
 
     @property
     def registry_lock(self) -> Path:
@@ -56,4 +62,10 @@ class ProjectSettings:
 def configured_serving_venv(environ: Mapping[str, str] | None = None) -> Path | None:
     """The serving environment named by ``MLOPS_SERVING_VENV`` (the pipeline image sets it), if any."""
     value = (os.environ if environ is None else environ).get(SERVING_VENV_VARIABLE, "")
+    return Path(value) if value else None
+
+
+def configured_features_venv(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The features environment named by ``MLOPS_FEATURES_VENV`` (the pipeline image sets it), if any."""
+    value = (os.environ if environ is None else environ).get(FEATURES_VENV_VARIABLE, "")
     return Path(value) if value else None

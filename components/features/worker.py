@@ -1,0 +1,181 @@
+"""The feature store's commands, run by the features environment's interpreter.
+
+The pipeline and ``mlops`` run in the pipeline environment, which cannot import Feast (it needs numpy and
+pyarrow releases the pipeline set cannot hold). They start this module in the features environment
+(``components/features/environment.py``) and hand data over as Parquet or JSON files; every command
+prints one JSON object on stdout.
+
+Usage:
+    python -m components.features.worker apply --repo DIR [--raw-data DIR]
+    python -m components.features.worker materialize --repo DIR --end ISO [--start ISO]
+    python -m components.features.worker historical --repo DIR --entities IN.parquet --out OUT.parquet
+    python -m components.features.worker online --repo DIR --entities IN.json --out OUT.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from components.errors import FeatureStoreError, MlopsError
+from components.features.catalog import ENTITIES, FEATURE_REFS, TIMESTAMP_COLUMN, VIEWS
+
+# Before the first instant any view holds (the aircraft snapshot is 2013-01-01T00:00Z).
+DATA_START = datetime(2012, 12, 1, tzinfo=timezone.utc)
+TEMPLATE = Path(__file__).resolve().parent / "repo" / "feature_store.yaml"
+CONFIG_FILE = "feature_store.yaml"
+
+
+def open_store(repo: Path) -> Any:
+    """The Feast store configured by ``repo/feature_store.yaml``."""
+    from feast import FeatureStore
+
+    if not (repo / CONFIG_FILE).is_file():
+        raise FeatureStoreError(f"{repo} holds no feature store: run `mlops features apply` first")
+    # The DuckDB offline store reads relative source paths from the working folder, not the repository's.
+    os.chdir(repo)
+    return FeatureStore(repo_path=str(repo.resolve()))
+
+
+def apply(repo: Path, raw_data: Path | None) -> dict[str, Any]:
+    """Renders the configuration into ``repo``, writes the offline Parquet files and registers every object."""
+    from components.features.definitions import repository_objects
+    from components.features.sources import offline_tables
+    from components.ingest.source import read_raw_tables
+
+    started = time.perf_counter()
+    repo.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(TEMPLATE, repo / CONFIG_FILE)
+    rows = offline_tables(read_raw_tables(raw_data)).write(repo)
+    built = time.perf_counter()
+    store = open_store(repo)
+    store.apply(repository_objects())
+    return {
+        "repo": str(repo),
+        "rows": rows,
+        "views": [view.name for view in VIEWS],
+        "build_seconds": round(built - started, 3),
+        "apply_seconds": round(time.perf_counter() - built, 3),
+    }
+
+
+def materialize(repo: Path, end: datetime, start: datetime | None) -> dict[str, Any]:
+    """Loads the latest value per entity into the online store, view by view.
+
+    Incremental by default: each view continues from where its previous materialisation ended, or from
+    the start of the data when it has none. (Feast's own ``materialize_incremental`` would start a first
+    run at wall-clock now minus the view's TTL, which skips a replayed year entirely.) With ``start`` every
+    view is materialised over ``[start, end)``.
+    """
+    store = open_store(repo)
+    started = time.perf_counter()
+    windows: dict[str, list[str] | None] = {}
+    for view in store.list_feature_views():
+        begin = start or _last_end(view) or DATA_START
+        if begin >= end:
+            windows[view.name] = None
+            continue
+        store.materialize(start_date=begin, end_date=end, feature_views=[view.name])
+        windows[view.name] = [begin.isoformat(), end.isoformat()]
+    return {
+        "end": end.isoformat(),
+        "incremental": start is None,
+        "seconds": round(time.perf_counter() - started, 3),
+        "windows": windows,
+    }
+
+
+def _last_end(view: Any) -> datetime | None:
+    ends = [interval[1] for interval in view.materialization_intervals]
+    return max(ends) if ends else None
+
+
+def historical(repo: Path, entities_path: Path, out: Path) -> dict[str, Any]:
+    """Point-in-time features for every entity row, in the rows' order.
+
+    The entity file holds the four entity keys, ``event_timestamp`` (UTC: the instant the row's features
+    are looked up at) and any other columns, which are passed through.
+    """
+    entity_frame = pd.read_parquet(entities_path)
+    _require(entity_frame.columns, (*ENTITIES, TIMESTAMP_COLUMN))
+    order = "__row"
+    entity_frame[order] = range(len(entity_frame))
+    entity_frame[TIMESTAMP_COLUMN] = pd.to_datetime(entity_frame[TIMESTAMP_COLUMN], utc=True)
+    store = open_store(repo)
+    started = time.perf_counter()
+    frame = store.get_historical_features(entity_df=entity_frame, features=list(FEATURE_REFS)).to_df()
+    frame = frame.sort_values(order).drop(columns=[order]).reset_index(drop=True)
+    seconds = time.perf_counter() - started
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(out, index=False)
+    return {"rows": len(frame), "seconds": round(seconds, 3), "out": str(out)}
+
+
+def online(repo: Path, entities_path: Path, out: Path) -> dict[str, Any]:
+    """Online features (Feast's SDK, no server) for entity rows given as a JSON list of objects."""
+    rows = json.loads(entities_path.read_text(encoding="utf-8"))
+    store = open_store(repo)
+    values = store.get_online_features(features=list(FEATURE_REFS), entity_rows=rows).to_dict()
+    out.write_text(json.dumps(values), encoding="utf-8")
+    return {"rows": len(rows), "out": str(out)}
+
+
+def _require(columns: Sequence[str], names: Sequence[str]) -> None:
+    missing = [name for name in names if name not in columns]
+    if missing:
+        raise FeatureStoreError(f"the entity rows lack columns {missing}")
+
+
+def _instant(text: str) -> datetime:
+    stamp = pd.Timestamp(text)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.to_pydatetime()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m components.features.worker")
+    sub = parser.add_subparsers(dest="command", required=True)
+    apply_ = sub.add_parser("apply")
+    apply_.add_argument("--raw-data", type=Path, default=None)
+    materialize_ = sub.add_parser("materialize")
+    materialize_.add_argument("--end", type=_instant, required=True)
+    materialize_.add_argument("--start", type=_instant, default=None)
+    for name in ("historical", "online"):
+        command = sub.add_parser(name)
+        command.add_argument("--entities", type=Path, required=True)
+        command.add_argument("--out", type=Path, required=True)
+    for command in sub.choices.values():
+        command.add_argument("--repo", type=Path, required=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "apply":
+            result = apply(args.repo, args.raw_data)
+        elif args.command == "materialize":
+            result = materialize(args.repo, args.end, args.start)
+        elif args.command == "historical":
+            result = historical(args.repo, args.entities, args.out)
+        else:
+            result = online(args.repo, args.entities, args.out)
+    except MlopsError as exc:
+        print(json.dumps({"error": str(exc)}))
+        return 1
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

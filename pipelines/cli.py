@@ -12,7 +12,7 @@ from pathlib import Path
 from components.errors import MlopsError
 from components.images import DEFAULT_REGISTRY
 from components.settings import ProjectSettings
-from pipelines import commands, deploy_commands, model_commands, serve_commands
+from pipelines import commands, deploy_commands, feature_commands, model_commands, serve_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     model_commands.register_parsers(sub)
     serve_commands.register_parsers(sub)
     deploy_commands.register_parsers(sub)
+    feature_commands.register_parsers(sub)
 
     pipeline = sub.add_parser("pipeline", help="pipeline specs").add_subparsers(
         dest="pipeline_command", required=True

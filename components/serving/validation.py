@@ -56,6 +56,12 @@ class RequestValidator:
         self._known = frozenset(schema.names)
         self._numeric = tuple(feature for feature in schema.features if feature.kind is not Kind.STRING)
         self._limits = _limits(self._numeric)
+        # Per string feature, the categories it refuses to go beyond (None: any is accepted).
+        self._closed = {
+            feature.name: frozenset(feature.allowed_values)
+            for feature in schema.features
+            if feature.allowed_values is not None and feature.unknown_category is CategoryPolicy.REJECT
+        }
 
     def parse(self, message: Any) -> FeatureBatch:
         """Validates a decoded request message (a proto message must be converted to a dict first).
@@ -107,7 +113,7 @@ class RequestValidator:
                 if feature.required:
                     raise BadRequestError(f'"{feature.name}": missing feature', reason="MISSING_FEATURE")
                 values = [None] * rows
-            elif any(value is _ABSENT for value in values):
+            elif _ABSENT in values:  # a C-level scan; no JSON value equals the sentinel
                 if feature.required:
                     row = next(i for i, value in enumerate(values) if value is _ABSENT)
                     raise BadRequestError(
@@ -115,18 +121,22 @@ class RequestValidator:
                     )
                 values = [None if value is _ABSENT else value for value in values]
             if feature.kind is Kind.STRING:
-                validated[feature.name] = _strings(feature, values)
+                validated[feature.name] = _strings(feature, values, self._closed.get(feature.name))
             else:
                 numeric_values.append(_number_values(feature, values))
         with_missing: frozenset[str] = frozenset()
         if self._numeric:
-            matrix = _numbers(self._numeric, self._limits, numeric_values)
-            gaps = np.isnan(matrix).any(axis=1).tolist()
-            with_missing = frozenset(f.name for f, gap in zip(self._numeric, gaps, strict=True) if gap)
+            matrix, missing = _numbers(self._numeric, self._limits, numeric_values)
+            gaps = missing.any(axis=1)
+            if gaps.any():
+                with_missing = frozenset(
+                    f.name for f, gap in zip(self._numeric, gaps.tolist(), strict=True) if gap
+                )
+            # Integer columns without a gap become int64 in one conversion; each column is a row view.
+            integral = (self._limits.integral[:, 0] & ~gaps).tolist()
+            whole = iter(matrix[np.flatnonzero(integral)].astype(np.int64))
             for index, feature in enumerate(self._numeric):
-                column = matrix[index]
-                integral = feature.kind is Kind.INT and feature.name not in with_missing
-                validated[feature.name] = column.astype(np.int64) if integral else column
+                validated[feature.name] = next(whole) if integral[index] else matrix[index]
         return FeatureBatch(rows, {name: validated[name] for name in schema.names}, with_missing)
 
 
@@ -241,7 +251,9 @@ def _limits(features: tuple[FeatureSpec, ...]) -> _Limits:
     )
 
 
-def _numbers(features: tuple[FeatureSpec, ...], limits: _Limits, values: list[Sequence[Any]]) -> np.ndarray:
+def _numbers(
+    features: tuple[FeatureSpec, ...], limits: _Limits, values: list[Sequence[Any]]
+) -> tuple[np.ndarray, np.ndarray]:
     # All numeric features of the batch as one (features, rows) matrix: a handful of numpy calls check
     # every value, where a call per column would cost more than the model for a one-row request.
     try:
@@ -272,7 +284,7 @@ def _numbers(features: tuple[FeatureSpec, ...], limits: _Limits, values: list[Se
                 raise BadRequestError(
                     f'"{feature.name}" row {row}: {describe(value, feature)}', reason=reason
                 )
-    return matrix
+    return matrix, missing
 
 
 _DESCRIPTIONS: tuple[Callable[[float, FeatureSpec], str], ...] = (
@@ -283,7 +295,7 @@ _DESCRIPTIONS: tuple[Callable[[float, FeatureSpec], str], ...] = (
 )
 
 
-def _strings(feature: FeatureSpec, values: Sequence[Any]) -> np.ndarray:
+def _strings(feature: FeatureSpec, values: Sequence[Any], closed: frozenset[str] | None) -> np.ndarray:
     types = set(map(type, values))
     nulls = False
     if types != {str}:
@@ -303,13 +315,13 @@ def _strings(feature: FeatureSpec, values: Sequence[Any]) -> np.ndarray:
         raise BadRequestError(
             f'"{feature.name}" row {row}: longer than {feature.max_length} characters', reason="WRONG_TYPE"
         )
-    if feature.allowed_values is not None and feature.unknown_category is CategoryPolicy.REJECT:
-        unknown = distinct.difference(feature.allowed_values)
+    if closed is not None:
+        unknown = distinct.difference(closed)
         if unknown:
             row = min(values.index(value) for value in unknown)
             raise BadRequestError(
                 f'"{feature.name}" row {row}: unknown category {values[row]!r}; '
-                f"allowed: {_listed(list(feature.allowed_values))}",
+                f"allowed: {_listed(list(feature.allowed_values or ()))}",
                 reason="UNKNOWN_CATEGORY",
             )
     if nulls:

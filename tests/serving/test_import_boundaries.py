@@ -1,5 +1,6 @@
-"""Import boundaries: the modules the pipeline environment runs use the standard library only, and
-nothing in the serving package reaches for the pipeline set (kfp, TFDV, ML Metadata, pandas)."""
+"""Import boundaries: the modules the pipeline environment runs use the standard library only, nothing
+in the serving package reaches for the pipeline set (kfp, TFDV, ML Metadata, pandas), and the TFLite
+path imports no TensorFlow."""
 
 from __future__ import annotations
 
@@ -15,6 +16,14 @@ PACKAGE = PROJECT_ROOT / "components" / "serving"
 STDLIB_ONLY = ("schema.py", "process.py", "loadtest.py")
 PROJECT_PURE = {"components.errors", "components.ingest.contract", "components.serving.schema"}
 PIPELINE_ONLY = {"kfp", "tensorflow_data_validation", "ml_metadata", "pandas", "apache_beam", "pyarrow"}
+# The TFLite inference path: what it imports must not pull TensorFlow in (at import or at load).
+TFLITE_PATH = (
+    PACKAGE / "backends.py",
+    PACKAGE / "tflite_predictor.py",
+    PROJECT_ROOT / "components" / "train" / "vocabulary.py",
+    PROJECT_ROOT / "components" / "train" / "core_contract.py",
+)
+TENSORFLOW = {"tensorflow", "keras", "tf_keras"}
 
 
 def _imports(path: Path) -> set[str]:
@@ -40,3 +49,32 @@ def test_pipeline_side_modules_need_only_the_standard_library(name: str) -> None
 @pytest.mark.parametrize("path", sorted(PACKAGE.glob("*.py")), ids=lambda p: p.name)
 def test_no_serving_module_imports_the_pipeline_set(path: Path) -> None:
     assert {module.split(".")[0] for module in _imports(path)} & PIPELINE_ONLY == set()
+
+
+@pytest.mark.parametrize("path", TFLITE_PATH, ids=lambda p: p.name)
+def test_the_tflite_path_imports_no_tensorflow(path: Path) -> None:
+    assert {module.split(".")[0] for module in _imports(path)} & TENSORFLOW == set()
+
+
+def test_loading_the_tflite_backend_imports_no_tensorflow(model_dir: Path) -> None:
+    import json
+    import subprocess
+
+    script = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from components.serving.backends import Backend, core_contract, load_backend\n"
+        "folder = Path(sys.argv[1])\n"
+        "contract = core_contract(json.loads((folder / 'model.json').read_text()))\n"
+        "load_backend(Backend.TFLITE, folder, contract, threads=1)\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script, str(model_dir)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert json.loads(completed.stdout.strip().splitlines()[-1]) == []

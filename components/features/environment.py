@@ -66,10 +66,6 @@ class FeatureEnvironment:
         """Point-in-time features for the entity rows in a Parquet file, written to ``out``."""
         return self.run("historical", "--entities", str(entities), "--out", str(out))
 
-    def online(self, entities: Path, out: Path) -> dict[str, Any]:
-        """Online features (Feast's SDK) for entity rows in a JSON file, written to ``out``."""
-        return self.run("online", "--entities", str(entities), "--out", str(out))
-
     def run(self, command: str, *args: str) -> dict[str, Any]:
         """Runs one worker command and returns what it printed.
 

@@ -9,7 +9,6 @@ Usage:
     python -m components.features.worker apply --repo DIR [--raw-data DIR]
     python -m components.features.worker materialize --repo DIR --end ISO [--start ISO]
     python -m components.features.worker historical --repo DIR --entities IN.parquet --out OUT.parquet
-    python -m components.features.worker online --repo DIR --entities IN.json --out OUT.json
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ import shutil
 import sys
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ from components.errors import FeatureStoreError, MlopsError
 from components.features.catalog import ENTITIES, FEATURE_REFS, TIMESTAMP_COLUMN, VIEWS
 
 # Before the first instant any view holds (the aircraft snapshot is 2013-01-01T00:00Z).
-DATA_START = datetime(2012, 12, 1, tzinfo=timezone.utc)
+DATA_START = datetime(2012, 12, 1, tzinfo=UTC)
 TEMPLATE = Path(__file__).resolve().parent / "repo" / "feature_store.yaml"
 CONFIG_FILE = "feature_store.yaml"
 
@@ -121,15 +120,6 @@ def historical(repo: Path, entities_path: Path, out: Path) -> dict[str, Any]:
     return {"rows": len(frame), "seconds": round(seconds, 3), "out": str(out)}
 
 
-def online(repo: Path, entities_path: Path, out: Path) -> dict[str, Any]:
-    """Online features (Feast's SDK, no server) for entity rows given as a JSON list of objects."""
-    rows = json.loads(entities_path.read_text(encoding="utf-8"))
-    store = open_store(repo)
-    values = store.get_online_features(features=list(FEATURE_REFS), entity_rows=rows).to_dict()
-    out.write_text(json.dumps(values), encoding="utf-8")
-    return {"rows": len(rows), "out": str(out)}
-
-
 def _require(columns: Sequence[str], names: Sequence[str]) -> None:
     missing = [name for name in names if name not in columns]
     if missing:
@@ -150,10 +140,9 @@ def _parser() -> argparse.ArgumentParser:
     materialize_ = sub.add_parser("materialize")
     materialize_.add_argument("--end", type=_instant, required=True)
     materialize_.add_argument("--start", type=_instant, default=None)
-    for name in ("historical", "online"):
-        command = sub.add_parser(name)
-        command.add_argument("--entities", type=Path, required=True)
-        command.add_argument("--out", type=Path, required=True)
+    historical_ = sub.add_parser("historical")
+    historical_.add_argument("--entities", type=Path, required=True)
+    historical_.add_argument("--out", type=Path, required=True)
     for command in sub.choices.values():
         command.add_argument("--repo", type=Path, required=True)
     return parser
@@ -166,10 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = apply(args.repo, args.raw_data)
         elif args.command == "materialize":
             result = materialize(args.repo, args.end, args.start)
-        elif args.command == "historical":
-            result = historical(args.repo, args.entities, args.out)
         else:
-            result = online(args.repo, args.entities, args.out)
+            result = historical(args.repo, args.entities, args.out)
     except MlopsError as exc:
         print(json.dumps({"error": str(exc)}))
         return 1

@@ -12,7 +12,14 @@ from pathlib import Path
 from components.errors import MlopsError
 from components.images import DEFAULT_REGISTRY
 from components.settings import ProjectSettings
-from pipelines import commands, deploy_commands, feature_commands, model_commands, serve_commands
+from pipelines import (
+    commands,
+    deploy_commands,
+    feature_commands,
+    model_commands,
+    monitor_commands,
+    serve_commands,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_commands.register_parsers(sub)
     deploy_commands.register_parsers(sub)
     feature_commands.register_parsers(sub)
+    monitor_commands.register_parsers(sub)
 
     pipeline = sub.add_parser("pipeline", help="pipeline specs").add_subparsers(
         dest="pipeline_command", required=True

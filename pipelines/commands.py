@@ -12,7 +12,7 @@ from components.ingest.logic import load_months
 from components.lineage import open_store
 from components.settings import ProjectSettings
 from components.versioning import git_version
-from pipelines.local_runner import Runner, run_pipeline_locally
+from pipelines.local_runner import Runner, new_request_id, run_pipeline_locally
 from pipelines.output import format_table, print_json
 from pipelines.run_summary import find_run, summarise_run
 
@@ -51,9 +51,16 @@ def run(args: argparse.Namespace, settings: ProjectSettings) -> int:
         source = args.data or f"months {args.months} of 2013"
         where = "locally" if args.runner == "subprocess" else "in the pipeline image (docker)"
         print(f"running {PIPELINE_NAME} {where} on {source} (lineage: {settings.metadata_uri})", flush=True)
-    outcome = run_pipeline_locally(
-        continuous_training, settings, arguments, quiet=not args.verbose, runner=Runner(args.runner)
-    )
+    from pipelines.monitor_commands import training_guard
+
+    # One training run per model at a time; the run is recorded as the reason it started (trigger ledger).
+    arguments["request_id"] = new_request_id()
+    with training_guard(
+        settings, model="flight-delay", trigger=args.trigger, request_id=str(arguments["request_id"])
+    ):
+        outcome = run_pipeline_locally(
+            continuous_training, settings, arguments, quiet=not args.verbose, runner=Runner(args.runner)
+        )
     with open_store(settings.metadata_uri) as store:
         summary = summarise_run(store, find_run(store, outcome.request_id), outcome)
     if args.json:

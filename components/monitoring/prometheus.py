@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import math
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+
+from components.errors import MonitoringError
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 PREFIX = "flight_delay_"
@@ -192,6 +197,28 @@ class MetricsServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+def push(text: str, gateway: str, *, job: str, grouping: Mapping[str, str], timeout: float = 10.0) -> str:
+    """Replaces this job's group on a Prometheus Pushgateway with ``text`` (HTTP PUT, its push API).
+
+    Returns:
+        The URL pushed to.
+
+    Raises:
+        MonitoringError: when the gateway does not accept the push.
+    """
+    path = "/".join(f"{quote(key, safe='')}/{quote(value, safe='')}" for key, value in grouping.items())
+    url = f"{gateway.rstrip('/')}/metrics/job/{quote(job, safe='')}" + (f"/{path}" if path else "")
+    request = urllib.request.Request(
+        url, data=text.encode("utf-8"), method="PUT", headers={"Content-Type": CONTENT_TYPE}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            response.read()
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise MonitoringError(f"the Pushgateway at {gateway} did not take the metrics: {exc}") from exc
+    return url
 
 
 def combine(parts: Sequence[Sequence[Family]]) -> str:

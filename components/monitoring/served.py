@@ -66,6 +66,8 @@ def read_served(directory: Path, *, since: float | None = None) -> ServedLog:
     records: list[dict[str, Any]] = []
     refused = unreadable = 0
     if directory.exists():
+        if not directory.is_dir():
+            raise MonitoringError(f"the request log folder {directory} is not a folder")
         try:
             paths = sorted(directory.glob(LOG_PATTERN))
         except OSError as exc:

@@ -11,7 +11,11 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 DEFAULT_REGISTRY = "localhost:5000"
-IMAGE_NAMES = {"pipeline": "flights-mlops-pipeline", "serving": "flights-mlops-serving"}
+IMAGE_NAMES = {
+    "pipeline": "flights-mlops-pipeline",
+    "serving": "flights-mlops-serving",
+    "features": "flights-mlops-features",
+}
 """Dependency set -> image repository name (also the Dockerfile ``images/<set>.Dockerfile``)."""
 
 

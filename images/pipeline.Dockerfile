@@ -4,7 +4,8 @@
 #
 # The infra-validation step starts the real model server, whose dependency set (seldon-core, protobuf 3)
 # cannot share an environment with this one (ml-metadata, protobuf 4): the serving set is installed
-# beside it in /opt/serving-venv, and MLOPS_SERVING_VENV points the step at it.
+# beside it in /opt/serving-venv, and MLOPS_SERVING_VENV points the step at it. Likewise the feature
+# store's steps run Feast (numpy 2) from the features set in /opt/features-venv (MLOPS_FEATURES_VENV).
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 
 FROM ${BASE_IMAGE} AS build
@@ -27,6 +28,8 @@ RUN --mount=type=secret,id=ca,required=false --mount=type=cache,target=/root/.ca
     UV_PROJECT_ENVIRONMENT=/opt/venv /opt/uv/bin/uv sync --frozen --no-dev --extra pipeline \
       --no-install-project --python python3.11 \
  && UV_PROJECT_ENVIRONMENT=/opt/serving-venv /opt/uv/bin/uv sync --frozen --no-dev --extra serving \
+      --no-install-project --python python3.11 \
+ && UV_PROJECT_ENVIRONMENT=/opt/features-venv /opt/uv/bin/uv sync --frozen --no-dev --extra features \
       --no-install-project --python python3.11
 # uv's cache keys a local project by its pyproject.toml alone: --reinstall-package rebuilds the
 # project's wheel from the code just copied instead of reusing one cached from older code.
@@ -37,14 +40,17 @@ RUN --mount=type=secret,id=ca,required=false --mount=type=cache,target=/root/.ca
     UV_PROJECT_ENVIRONMENT=/opt/venv /opt/uv/bin/uv sync --frozen --no-dev --extra pipeline \
       --no-editable --reinstall-package flights-mlops --python python3.11 \
  && UV_PROJECT_ENVIRONMENT=/opt/serving-venv /opt/uv/bin/uv sync --frozen --no-dev --extra serving \
+      --no-editable --reinstall-package flights-mlops --python python3.11 \
+ && UV_PROJECT_ENVIRONMENT=/opt/features-venv /opt/uv/bin/uv sync --frozen --no-dev --extra features \
       --no-editable --reinstall-package flights-mlops --python python3.11
 
 FROM ${BASE_IMAGE}
 RUN useradd --uid 10001 --create-home --shell /usr/sbin/nologin mlops
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /opt/serving-venv /opt/serving-venv
+COPY --from=build /opt/features-venv /opt/features-venv
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 TF_CPP_MIN_LOG_LEVEL=2 HOME=/home/mlops \
-    MLOPS_SERVING_VENV=/opt/serving-venv
+    MLOPS_SERVING_VENV=/opt/serving-venv MLOPS_FEATURES_VENV=/opt/features-venv
 USER 10001
 WORKDIR /home/mlops
 ENTRYPOINT []

@@ -52,7 +52,7 @@ typecheck: $(VENV)/.synced ## Mypy on the project's packages
 	$(VENV)/bin/mypy
 
 unit: env ## Pytest in both environments (no lint)
-	$(VENV)/bin/pytest --ignore=tests/serving -m "not cluster" -n 2 --dist load
+	$(VENV)/bin/pytest --ignore=tests/serving -m "not cluster" -n 2 --dist loadgroup
 	$(SERVING_VENV)/bin/pytest tests/serving
 
 test: lint typecheck unit ## Everything CI runs: lint, typecheck, tests in both environments

@@ -22,6 +22,8 @@ from typing import Any
 from components.rollout.config import CheckConfig
 from components.rollout.traffic import TrafficWindow, VersionWindow
 
+_Z_95 = 1.959963984540054
+
 
 class Verdict(enum.StrEnum):
     PASS = "pass"
@@ -182,16 +184,32 @@ def _divergence(ours: VersionWindow, theirs: VersionWindow, checks: CheckConfig)
 
 
 def _accuracy(ours: VersionWindow, theirs: VersionWindow, checks: CheckConfig) -> Check:
+    # The two versions answered different requests, so their accuracies differ by chance too: the step
+    # fails only when the candidate is worse by more than the tolerance with 95% confidence (the lower
+    # bound of the normal-approximation interval of the drop is above it).
     judged = min(ours.labelled, theirs.labelled) >= checks.min_feedback
     drop = theirs.accuracy - ours.accuracy if judged else math.nan
+    error = (
+        math.sqrt(
+            ours.accuracy * (1 - ours.accuracy) / ours.labelled
+            + theirs.accuracy * (1 - theirs.accuracy) / theirs.labelled
+        )
+        if judged
+        else math.nan
+    )
+    low = drop - _Z_95 * error
     return Check(
         "accuracy_drop",
         _value(drop),
         checks.max_accuracy_drop,
-        (drop <= checks.max_accuracy_drop) if judged else None,
+        (low <= checks.max_accuracy_drop) if judged else None,
         f"accuracy on fed-back answers: candidate {_number(ours.accuracy)} of {ours.labelled}, "
         f"main {_number(theirs.accuracy)} of {theirs.labelled}"
-        + ("" if judged else f" (not judged: fewer than {checks.min_feedback} labelled answers)"),
+        + (
+            f"; drop {_number(drop)}, 95% lower bound {_number(low)}"
+            if judged
+            else f" (not judged: fewer than {checks.min_feedback} labelled answers)"
+        ),
     )
 
 

@@ -37,6 +37,8 @@ _FINAL_DECISION = {
     Phase.ABORTED: DecisionKind.ABORT,
 }
 _CONFLICT_RETRIES = 5
+# A step whose apply took longer than this has its window reopened when the split is in force.
+_STAMP_SLACK_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -129,9 +131,7 @@ class RolloutController:
             step_started_at=now,
             message=f"started {strategy}: step 1 of {len(weights)} at {weights[0]}% {_weight_note(strategy)}",
         )
-        self.actuator.apply(
-            self._plan(state), expected=observed.resource_version if observed.exists else None
-        )
+        state = self._apply_step(state, expected=observed.resource_version if observed.exists else None)
         self._decide(state, DecisionKind.START, state.message, None)
         return state
 
@@ -221,9 +221,23 @@ class RolloutController:
             message=f"{where} passed; step {state.step + 2} at {state.weights[state.step + 1]}%",
             last_analysis=analysis.to_dict(),
         )
-        self.actuator.apply(self._plan(advanced), expected=observed.resource_version)
+        advanced = self._apply_step(advanced, expected=observed.resource_version)
         self._decide(advanced, DecisionKind.ADVANCE, advanced.message, analysis, step=state.step)
         return advanced
+
+    def _apply_step(self, state: RolloutState, *, expected: str | None) -> RolloutState:
+        """Applies a new step and opens its window once the split is in force.
+
+        Applying can take a while (a local server starting, pods becoming ready); traffic from before
+        the new split must not count towards the new step, so the window opens when ``apply`` returns.
+        """
+        version = self.actuator.apply(self._plan(state), expected=expected)
+        now = self.clock()
+        if now - state.step_started_at <= _STAMP_SLACK_SECONDS:
+            return state
+        stamped = state.evolve(step_started_at=now)
+        self.actuator.apply(self._plan(stamped), expected=version)
+        return stamped
 
     def _finish(
         self,

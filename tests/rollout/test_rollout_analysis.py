@@ -91,9 +91,12 @@ def test_checks_that_compare_with_main_need_main_traffic() -> None:
 
 
 def test_accuracy_is_judged_once_enough_feedback_came_back() -> None:
-    worse = _window(_version(300, labelled=200, correct=140), _version(1800, labelled=200, correct=160))
+    worse = _window(_version(300, labelled=200, correct=130), _version(1800, labelled=200, correct=160))
     analysis, check = _check(worse, "accuracy_drop")
-    assert analysis.verdict is Verdict.FAIL and check.value == pytest.approx(0.1)
+    assert analysis.verdict is Verdict.FAIL and check.value == pytest.approx(0.15)
+    # 0.04 below on 200 labels each is within what chance makes of two equal models: not a failure.
+    noisy = _window(_version(300, labelled=200, correct=152), _version(1800, labelled=200, correct=160))
+    assert _check(noisy, "accuracy_drop")[1].passed is True
     fine = _window(_version(300, labelled=200, correct=158), _version(1800, labelled=200, correct=160))
     assert _check(fine, "accuracy_drop")[1].passed is True
     few = _window(_version(300, labelled=50, correct=10), _version(1800, labelled=200, correct=160))

@@ -18,6 +18,7 @@ from pipelines import (
     feature_commands,
     model_commands,
     monitor_commands,
+    rollout_commands,
     serve_commands,
 )
 
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     deploy_commands.register_parsers(sub)
     feature_commands.register_parsers(sub)
     monitor_commands.register_parsers(sub)
+    rollout_commands.register_parsers(sub)
 
     pipeline = sub.add_parser("pipeline", help="pipeline specs").add_subparsers(
         dest="pipeline_command", required=True

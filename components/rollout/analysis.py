@@ -156,7 +156,7 @@ def _operational(
             "p99_latency_ms",
             _value(p99),
             checks.max_p99_latency_ms,
-            (p99 <= checks.max_p99_latency_ms) if enough else None,
+            (p99 <= checks.max_p99_latency_ms) if enough and not math.isnan(p99) else None,
             f"candidate p99 {_number(p99)} ms, main p99 {_number(theirs.p99_latency_ms)} ms",
         ),
         Check(

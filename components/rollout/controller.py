@@ -101,8 +101,14 @@ class RolloutController:
         current = observed.state
         if current is not None and current.phase is Phase.PROGRESSING:
             if (current.candidate_version, current.strategy) == (version.version, strategy):
-                self.report(f"resuming rollout {current.rollout_id} at step {current.step + 1}")
-                return current
+                self.report(
+                    f"resuming rollout {current.rollout_id} at step {current.step + 1}; its window starts again"
+                )
+                # Applying again brings back what a crash took down (local servers and proxy); the
+                # traffic seen before the crash may be gone with them, so the step is judged afresh.
+                return self._apply_step(
+                    current.evolve(step_started_at=self.clock()), expected=observed.resource_version
+                )
             raise RolloutError(
                 f"rollout {current.rollout_id} of {current.candidate_version} ({current.strategy}) is in progress; "
                 "abort it (mlops rollout abort) before starting another"

@@ -98,6 +98,10 @@ class LocalActuator:
             self._start_proxy()
         self._wait_for_generation(generation)
 
+    def window(self, since: float, until: float) -> TrafficWindow:
+        """The proxy's window (the local actuator is its own metrics source)."""
+        return self.metrics().window(since, until)
+
     def metrics(self) -> ProxyMetrics:
         """The proxy's windows, for the controller."""
         if not self.proxy_url:

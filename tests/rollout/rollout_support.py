@@ -30,6 +30,16 @@ def registry_with(tmp_path: Path, uris: list[str]) -> Iterator[tuple[LineageStor
         yield store, registry
 
 
+class Clock:
+    """A settable clock for the controller, starting in 2027."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def fast_config(**checks: object) -> RolloutConfig:
     """Short windows and small samples, for tests that drive time themselves."""
     return load_config().with_overrides(

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from rollout_support import Traffic, fast_config, registry_with
+from rollout_support import Clock, Traffic, fast_config, registry_with
 
 from components.errors import RolloutError
 from components.lineage import LineageStore
@@ -21,16 +21,6 @@ from components.rollout.ledger import RolloutLedger
 from components.rollout.state import Phase, RolloutState
 from components.rollout.strategy import Strategy
 from components.rollout.traffic import TrafficBook
-
-START = 1_800_000_000.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass

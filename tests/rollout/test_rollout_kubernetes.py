@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from fake_kubernetes_api import FakeKubernetesApiServer
 from kubernetes import client
-from rollout_support import Traffic, fast_config, registry_with
+from rollout_support import Clock, Traffic, fast_config, registry_with
 
 from components.registry import ModelRegistry, Stage
 from components.rollout.actuator import DeploymentConflict
@@ -27,14 +27,6 @@ from components.rollout.strategy import Strategy
 from components.rollout.traffic import TrafficBook
 
 NAMESPACE, NAME = "flights-mlops", "flight-delay"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass

@@ -83,9 +83,7 @@ class LocalRollout:
     lines: list[str] = field(default_factory=list)
 
     def start(self, strategy: Strategy) -> RolloutState:
-        state = self.controller.start("v2", strategy)
-        self.controller.metrics = self.actuator.metrics()
-        return state
+        return self.controller.start("v2", strategy)
 
     def run_under_load(self, strategy: Strategy) -> tuple[RolloutState, RolloutState, Counter[str]]:
         """Starts, runs to the end under a steady load; returns the first and final states and the load's statuses."""

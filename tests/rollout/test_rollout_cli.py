@@ -1,0 +1,84 @@
+"""``mlops rollout``: render, status, and a local rollout started, watched and aborted from the command line."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from rollout_support import registry_with
+
+from components.registry import Stage
+from components.serving.fixture_model import build_model_folder
+from components.serving.schema import ServingSchema
+from pipelines.cli import main
+
+pytestmark = pytest.mark.xdist_group("rollout-local-e2e")
+
+EXAMPLE_SCHEMA = (
+    Path(__file__).resolve().parents[2] / "components" / "serving" / "serving_schema.example.json"
+)
+
+
+@pytest.fixture()
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("MLOPS_METADATA_URI", raising=False)
+    return tmp_path
+
+
+def test_render_prints_yaml_for_kubectl(state_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with registry_with(state_dir, ["s3://models/v1", "s3://models/v2"]):
+        pass
+    assert main(["rollout", "render", "v2", "--strategy", "ab", "--weight", "20", "--namespace", "prod"]) == 0
+    [deployment] = list(yaml.safe_load_all(capsys.readouterr().out))
+    assert deployment["kind"] == "SeldonDeployment" and deployment["metadata"]["namespace"] == "prod"
+    assert deployment["spec"]["predictors"][0]["graph"]["parameters"][0]["value"] == "0.8"
+
+
+def test_status_without_a_rollout(state_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rollout", "status", "--local", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out) == {"rollout": None}
+    assert main(["rollout", "abort", "--local"]) == 2  # nothing to abort: a clear error, exit 2
+
+
+def test_a_local_rollout_started_and_aborted_from_the_command_line(
+    state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main_dir = build_model_folder(
+        state_dir / "models" / "v1", ServingSchema.read(EXAMPLE_SCHEMA), version="v1"
+    )
+    candidate = build_model_folder(
+        state_dir / "models" / "v2", ServingSchema.read(EXAMPLE_SCHEMA), version="v2"
+    )
+    with registry_with(state_dir, [str(main_dir), str(candidate)]):
+        pass
+    codes: list[int] = []
+    command = ["rollout", "start", "v2", "--local", "--port", "0", "--window", "600"]
+    runner = threading.Thread(target=lambda: codes.append(main(command)))
+    runner.start()
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not (state_dir / "rollout" / "proxy.json").exists():
+        time.sleep(0.2)
+    time.sleep(0.5)
+    capsys.readouterr()
+    assert main(["rollout", "status", "--local", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert (status["phase"], status["candidate_weight"], status["candidate_version"]) == (
+        "progressing",
+        10,
+        "v2",
+    )
+    assert main(["rollout", "abort", "--local"]) == 0
+    runner.join(120)
+    assert codes == [1]  # the rollout ended without a promotion
+    assert main(["rollout", "status", "--local", "--json"]) == 0
+    output = capsys.readouterr().out
+    final = json.loads(output[output.index("{\n") :])
+    assert final["phase"] == "aborted" and final["message"] == "aborted by an operator"
+    with registry_with(state_dir, []) as (_, registry):
+        assert registry.get("v2").stage is Stage.BLESSED and registry.get("v1").stage is Stage.PRODUCTION
+    assert not (state_dir / "rollout" / "servers.json").exists()  # the command stopped what it started

@@ -72,13 +72,13 @@ class DeploymentFile:
             state = (
                 None
                 if deployment is None
-                else RolloutState.from_annotations(deployment["metadata"]["annotations"])
+                else RolloutState.from_annotations(deployment["metadata"].get("annotations", {}))
             )
             if deployment is None or state is None:
                 raise RolloutError(f"no rollout in {self.path}; start one with mlops rollout start")
             if state.phase.final:
                 raise RolloutError(f"rollout {state.rollout_id} is already {state.phase.value}")
-            deployment["metadata"]["annotations"][REQUEST_KEY] = request.value
+            deployment["metadata"].setdefault("annotations", {})[REQUEST_KEY] = request.value
             self._write(deployment, int(deployment["metadata"]["resourceVersion"]) + 1)
         return state.evolve(request=request)
 

@@ -59,7 +59,7 @@ class LocalActuator:
         self.folder = folder
         self.file = DeploymentFile(folder / "deployment.json")
         self._owns_pool = pool is None
-        self.pool = pool or ServerPool(folder, extra_env=extra_env)
+        self.pool = pool or ServerPool(folder, extra_env=extra_env, request_log=folder / "requests")
         self.port = port
         self._proxy: subprocess.Popen[bytes] | None = None
         self.proxy_url = ""

@@ -157,7 +157,7 @@ def render_seldon_deployment(plan: DeploymentPlan) -> dict[str, Any]:
             "name": plan.name,
             "namespace": plan.namespace,
             "labels": _labels(plan),
-            "annotations": dict(sorted(plan.annotations.items())),
+            **({"annotations": dict(sorted(plan.annotations.items()))} if plan.annotations else {}),
         },
         "spec": {"protocol": "seldon", "predictors": predictors},
     }

@@ -56,12 +56,20 @@ class ServerPool:
         extra_env: Environment for the servers (tests set chaos mode here).
         workers: Gunicorn workers per model server.
         threads: Threads per worker.
+        request_log: Folder for the model servers' request logs; None keeps none.
     """
 
     def __init__(
-        self, folder: Path, *, extra_env: Mapping[str, str] | None = None, workers: int = 1, threads: int = 8
+        self,
+        folder: Path,
+        *,
+        extra_env: Mapping[str, str] | None = None,
+        workers: int = 1,
+        threads: int = 8,
+        request_log: Path | None = None,
     ) -> None:
         self.folder = folder
+        self.request_log = request_log
         self.extra_env = dict(extra_env or {})
         self.workers = workers
         self.threads = threads
@@ -117,7 +125,7 @@ class ServerPool:
             if spec.model_dir is None:
                 raise RolloutError(f"unit {spec.unit} has no model folder")
             return serve_model(
-                spec.model_dir, model_version=spec.version, request_log=self.folder / "requests", **options
+                spec.model_dir, model_version=spec.version, request_log=self.request_log, **options
             )
         router = dict(spec.router)
         # One state file per pair of arms: a new rollout of the same two versions goes on learning.

@@ -277,7 +277,9 @@ def _actuator(
         return
     from components.rollout.local import LocalActuator
 
-    actuator = LocalActuator(folder, port=getattr(args, "port", 0))
+    actuator = LocalActuator(
+        folder, port=getattr(args, "port", 0), request_log=settings.state_dir / "requests"
+    )
     try:
         yield actuator
     finally:

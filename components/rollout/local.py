@@ -46,6 +46,8 @@ class LocalActuator:
         pool: The servers; the actuator stops them in ``close`` only when it made the pool itself.
         port: The proxy's port on 127.0.0.1 (0: any free one).
         extra_env: Environment for servers the actuator's own pool starts.
+        request_log: Request-log folder of the servers its own pool starts (``mlops serve``'s, so
+            monitoring sees rollout traffic too); None keeps none.
     """
 
     def __init__(
@@ -55,11 +57,12 @@ class LocalActuator:
         pool: ServerPool | None = None,
         port: int = 0,
         extra_env: Mapping[str, str] | None = None,
+        request_log: Path | None = None,
     ) -> None:
         self.folder = folder
         self.file = DeploymentFile(folder / "deployment.json")
         self._owns_pool = pool is None
-        self.pool = pool or ServerPool(folder, extra_env=extra_env, request_log=folder / "requests")
+        self.pool = pool or ServerPool(folder, extra_env=extra_env, request_log=request_log)
         self.port = port
         self._proxy: subprocess.Popen[bytes] | None = None
         self.proxy_url = ""

@@ -48,6 +48,7 @@ RELOAD_SECONDS = 0.05
 FLUSH_SECONDS = 0.2
 UPSTREAM_TIMEOUT_SECONDS = 30.0
 IDLE_SECONDS = 1.0
+ROUTINGS_KEPT = 1_000_000
 _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 411: "Length Required", 413: "Payload Too Large"}
 
 
@@ -238,6 +239,8 @@ class TrafficProxy:
             return 502, _error(f"model server {unit.name} could not be reached")
         if routing is not None and puid:
             self._routing[puid] = routing
+            if len(self._routing) > ROUTINGS_KEPT:
+                del self._routing[next(iter(self._routing))]  # the oldest; feedback comes within hours
         return status, answer
 
     async def _mirror(

@@ -21,7 +21,7 @@ from components.serving.loadtest import percentiles
 
 HISTOGRAM_BINS = 50
 DECISION_THRESHOLD = 0.5
-DEFAULT_CAPACITY = 2_000_000
+DEFAULT_CAPACITY = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -166,11 +166,13 @@ class TrafficBook:
     """Exchanges and feedback kept in time order in memory, summarised into windows. Thread-safe.
 
     Args:
-        capacity: Most exchanges kept; the oldest go first (a day at 20 requests per second).
+        capacity: Most exchanges (and answers awaiting feedback) kept; the oldest go first (a day at
+            ten requests per second).
     """
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         self._lock = threading.Lock()
+        self._capacity = capacity
         self._exchanges: deque[Exchange] = deque(maxlen=capacity)
         self._times: deque[float] = deque(maxlen=capacity)
         self._truth: dict[str, int] = {}
@@ -183,6 +185,11 @@ class TrafficBook:
             self._times.append(exchange.time)
             if exchange.puid and not exchange.mirrored and not exchange.failed:
                 self._answered_by[exchange.puid] = exchange
+                if len(self._answered_by) > self._capacity:
+                    # Dicts keep insertion order: the oldest answer (and its truth) goes first.
+                    oldest = next(iter(self._answered_by))
+                    del self._answered_by[oldest]
+                    self._truth.pop(oldest, None)
 
     def feedback(self, puid: str, truth: int) -> Exchange | None:
         """Records the ground truth (0 or 1) of an answered request; returns that answer, or None if unknown."""

@@ -73,3 +73,11 @@ def test_traffic_book_windows_per_version() -> None:
     assert (window.of("v1").labelled, window.of("v1").correct) == (1, 0)
     assert window.of("v3").requests == 0 and math.isnan(window.of("v3").error_rate)
     assert TrafficWindow.from_dict(window.to_dict()) == window
+
+
+def test_traffic_book_forgets_the_oldest_beyond_its_capacity() -> None:
+    book = TrafficBook(capacity=2)
+    for index, puid in enumerate(("a", "b", "c")):
+        book.record(Exchange(float(index), "v1", 200, 1.0, (0.1,), puid))
+    assert book.feedback("a", 1) is None and book.feedback("c", 1) is not None
+    assert [e.puid for e in book.exchanges()] == ["b", "c"]

@@ -11,7 +11,8 @@ from typing import Any
 from components.errors import ConfigError
 from components.features.environment import FeatureEnvironment
 from components.features.server import start_feature_server
-from components.serving.process import group_members, stop_group
+from components.serving.loadtest import PREDICTIONS_PATH
+from components.serving.process import ServerConfig, group_members, serve_model, start_server, stop_group
 from components.settings import ProjectSettings
 from pipelines.output import format_table, print_json
 
@@ -156,3 +157,71 @@ def _instant(text: str) -> datetime:
     except ValueError as exc:
         raise ConfigError(f"not an ISO 8601 instant: {text!r}") from exc
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+TRANSFORMER_CLASS = "components.features.transformer.FeatureTransformer"
+
+
+def serve_booking_time(
+    model_dir: Path, model_version: str, settings: ProjectSettings, *, port: int, workers: int, threads: int
+) -> dict[str, Any]:
+    """Serves a model behind the feature-store transformer: clients send booking-time rows only.
+
+    Starts (or reuses) the feature server, the model server on a free port and the transformer on
+    ``port``, chained to both. Every process group started here is named in the returned record, so
+    ``mlops serve --stop`` stops them all.
+
+    Raises:
+        ConfigError: when the feature store was never built (``mlops features apply`` / ``materialize``).
+    """
+    if not (settings.feature_repo / "feature_store.yaml").is_file():
+        raise ConfigError("no feature store yet: run `mlops features apply` and `mlops features materialize`")
+    started: list[int] = []
+    running = running_feature_server(settings)
+    features = None
+    try:
+        if running is None:
+            features = start_feature_server(
+                settings.feature_repo, log_dir=settings.state_dir / "feature-server"
+            )
+            started.append(features.pid)
+        features_url = running["url"] if running else features.url  # type: ignore[union-attr]
+        model = serve_model(
+            model_dir,
+            model_version=model_version,
+            request_log=settings.state_dir / "requests",
+            workers=workers,
+            threads=threads,
+            log_dir=settings.state_dir / "server",
+        )
+        started.append(model.pid)
+        transformer = start_server(
+            ServerConfig(
+                model_class=TRANSFORMER_CLASS,
+                parameters={
+                    "feature_server_url": features_url,
+                    "model_uri": str(model_dir),
+                    "model_url": model.http_url,
+                },
+                http_port=port,
+                grpc_workers=0,
+                workers=workers,
+                threads=threads,
+                log_dir=settings.state_dir / "transformer",
+            )
+        )
+    except BaseException:
+        for group in reversed(started):
+            stop_group(group)
+        raise
+    return {
+        "pid": transformer.pid,
+        "http_url": transformer.http_url,
+        "predictions_url": transformer.http_url + PREDICTIONS_PATH,
+        "model_url": model.http_url,
+        "grpc_target": model.grpc_target,
+        "metrics_url": model.metrics_url,
+        "feature_server_url": features_url,
+        "server_log": str(transformer.log_path),
+        "also_started": [model.pid, *([features.pid] if features else [])],
+    }

@@ -43,6 +43,11 @@ def register_parsers(subparsers: Any) -> None:
     serve_parser.add_argument("--stop", action="store_true", help="stop the server started by `mlops serve`")
     serve_parser.add_argument("--model", default="flight-delay", help="registered model name")
     serve_parser.add_argument("--json", action="store_true", help="print the server's address as JSON")
+    serve_parser.add_argument(
+        "--features",
+        action="store_true",
+        help="put the feature-store transformer in front: requests carry booking-time fields only",
+    )
     serve_parser.set_defaults(handler=serve)
 
     load = subparsers.add_parser(
@@ -77,6 +82,31 @@ def serve(args: argparse.Namespace, settings: ProjectSettings) -> int:
         version = registry.get(args.version) if args.version else registry.production()
     if version is None:
         raise ConfigError(f"model {args.model!r} has no production version yet: run `mlops run` first")
+    if args.features:
+        from pipelines.feature_commands import serve_booking_time
+
+        address = serve_booking_time(
+            Path(version.uri),
+            version.version,
+            settings,
+            port=args.port,
+            workers=args.workers,
+            threads=args.threads,
+        )
+        address.update(
+            version=version.version,
+            stage=str(version.stage),
+            request_log=str(settings.state_dir / "requests"),
+        )
+        record_path.write_text(json.dumps(address, indent=2), encoding="utf-8")
+        if args.json:
+            print_json(address)
+        else:
+            print(
+                f"serving {args.model} {version.version} behind the feature store at "
+                f"{address['predictions_url']} (booking-time fields only); stop it with: mlops serve --stop"
+            )
+        return 0
     server = serve_model(
         Path(version.uri),
         model_version=version.version,
@@ -135,12 +165,12 @@ def _stop(record_path: Path, as_json: bool) -> int:
     if record is None:
         print("no model server is running")
         return 0
-    group = int(record["pid"])
-    try:
-        stop_group(group)
-    except ServerProcessError:
-        os.killpg(group, signal.SIGKILL)
-        raise
+    for group in [int(record["pid"]), *record.get("also_started", [])]:
+        try:
+            stop_group(group)
+        except ServerProcessError:
+            os.killpg(group, signal.SIGKILL)
+            raise
     record_path.unlink(missing_ok=True)
     if as_json:
         print_json({"stopped": record})

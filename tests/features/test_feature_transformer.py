@@ -1,9 +1,10 @@
-"""The Seldon input transformer, for real: feature server, model server and transformer as processes on
-127.0.0.1; a client sends only booking-time fields."""
+"""The Seldon input transformer, for real, as `mlops serve --features` starts it: feature server, model
+server and transformer as processes on 127.0.0.1; a client sends only booking-time fields."""
 
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -14,15 +15,19 @@ import pytest
 
 from components.features.catalog import AIRCRAFT, FEATURE_NAMES, ROUTE_DELAYS
 from components.features.client import FeatureClient
-from components.features.server import FeatureServer
+from components.features.environment import FeatureEnvironment
+from components.monitoring.served import read_served
 from components.serving.fixture_model import build_model_folder
-from components.serving.process import ModelServer, ServerConfig, serve_model, start_server
+from components.serving.process import group_members
 from components.serving.schema import ServingSchema
+from components.settings import ProjectSettings
+from pipelines import serve_commands
+from pipelines.feature_commands import serve_booking_time
 
 EXAMPLE_SCHEMA = (
     Path(__file__).resolve().parents[2] / "components" / "serving" / "serving_schema.example.json"
 )
-TRANSFORMER_CLASS = "components.features.transformer.FeatureTransformer"
+SERVER_FILE = serve_commands.SERVER_FILE
 BOOKING: dict[str, Any] = {
     "day": 14,
     "hour": 17,
@@ -43,19 +48,31 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def transformer(feature_server: FeatureServer, model_dir: Path) -> Iterator[ModelServer]:
-    with serve_model(model_dir, model_version="fs-1", grpc_workers=0) as model:
-        config = ServerConfig(
-            model_class=TRANSFORMER_CLASS,
-            parameters={
-                "feature_server_url": feature_server.url,
-                "model_uri": str(model_dir),
-                "model_url": model.http_url,
-            },
-            grpc_workers=0,
-        )
-        with start_server(config) as server:
-            yield server
+def served(
+    feature_env: FeatureEnvironment, model_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    """What `mlops serve --features` starts: feature server, model server and transformer in front."""
+    state = tmp_path_factory.mktemp("state")
+    (state / "features").symlink_to(feature_env.repo)
+    settings = ProjectSettings(state_dir=state, metadata_uri=f"sqlite:///{state / 'metadata.sqlite'}")
+    record = serve_booking_time(model_dir, "fs-1", settings, port=0, workers=1, threads=4)
+    record["request_log"] = str(state / "requests")
+    (state / SERVER_FILE).write_text(json.dumps(record), encoding="utf-8")
+    yield record
+    serve_commands._stop(state / SERVER_FILE, as_json=True)
+    groups = [record["pid"], *record["also_started"]]
+    assert len(groups) == 3 and not any(group_members(group) for group in groups)
+
+
+def _served_rows(folder: Path) -> Any:
+    # The server's log writer flushes every 50 ms; a bounded wait, not a timing assertion.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        rows = read_served(folder).rows
+        if len(rows):
+            return rows
+        time.sleep(0.1)
+    raise AssertionError(f"no served row reached the request log in {folder}")
 
 
 def _post(url: str, body: Any) -> tuple[int, dict[str, Any]]:
@@ -69,20 +86,18 @@ def _post(url: str, body: Any) -> tuple[int, dict[str, Any]]:
         return error.code, json.loads(error.read())
 
 
-def test_a_booking_time_request_is_answered_with_store_features_filled(
-    transformer: ModelServer, feature_server: FeatureServer
-) -> None:
-    status, answer = _post(transformer.http_url + "/api/v1.0/predictions", {"jsonData": BOOKING})
+def test_a_booking_time_request_is_answered_with_store_features_filled(served: dict[str, Any]) -> None:
+    status, answer = _post(served["http_url"] + "/api/v1.0/predictions", {"jsonData": BOOKING})
     assert status == 200, answer
     probability = answer["data"]["ndarray"][0][0]
     assert 0.0 <= probability <= 1.0
     assert answer["meta"]["tags"]["model_version"] == "fs-1"
     assert answer["meta"]["tags"]["features_defaulted"] == ""
 
-    status, transformed = _post(transformer.http_url + "/transform-input", {"jsonData": BOOKING})
+    status, transformed = _post(served["http_url"] + "/transform-input", {"jsonData": BOOKING})
     assert status == 200
     row = transformed["jsonData"]
-    looked_up = FeatureClient(feature_server.url).lookup(
+    looked_up = FeatureClient(served["feature_server_url"]).lookup(
         [{"origin": "EWR", "tailnum": "N14228", "carrier": "UA", "route": "EWR-ORD"}]
     )[0]
     model_inputs = set(ServingSchema.read(EXAMPLE_SCHEMA).names)
@@ -93,15 +108,20 @@ def test_a_booking_time_request_is_answered_with_store_features_filled(
         assert row[name] == looked_up.values[name], name
     assert row["temp"] is not None and row["plane_year"] == 1999.0
 
+    # What the monitor compares with the training statistics: the rows the model served, store features filled.
+    served_rows = _served_rows(Path(served["request_log"]))
+    first = served_rows.iloc[0]
+    assert first["temp"] == looked_up.values["temp"] and first["plane_year"] == 1999.0
 
-def test_an_unknown_aircraft_takes_the_recorded_defaults_and_says_so(transformer: ModelServer) -> None:
+
+def test_an_unknown_aircraft_takes_the_recorded_defaults_and_says_so(served: dict[str, Any]) -> None:
     rows = [dict(BOOKING, tailnum="N0NE00"), dict(BOOKING, tailnum=None)]
-    status, answer = _post(transformer.http_url + "/api/v1.0/predictions", {"jsonData": rows})
+    status, answer = _post(served["http_url"] + "/api/v1.0/predictions", {"jsonData": rows})
     assert status == 200, answer
     assert len(answer["data"]["ndarray"]) == 2
     defaulted = answer["meta"]["tags"]["features_defaulted"].split(",")
     assert defaulted == sorted(feature.name for feature in AIRCRAFT.features)
-    status, transformed = _post(transformer.http_url + "/transform-input", {"jsonData": rows[0]})
+    status, transformed = _post(served["http_url"] + "/transform-input", {"jsonData": rows[0]})
     assert all(transformed["jsonData"][feature.name] == feature.default for feature in AIRCRAFT.features)
     assert ROUTE_DELAYS.features[0].default == 0  # the count of an unknown route is zero, not missing
 
@@ -117,9 +137,9 @@ def test_an_unknown_aircraft_takes_the_recorded_defaults_and_says_so(transformer
     ],
 )
 def test_bad_requests_are_refused_with_a_reason(
-    transformer: ModelServer, body: Any, reason: str | None
+    served: dict[str, Any], body: Any, reason: str | None
 ) -> None:
-    status, answer = _post(transformer.http_url + "/api/v1.0/predictions", body)
+    status, answer = _post(served["http_url"] + "/api/v1.0/predictions", body)
     assert status == 400, answer
     if reason:
         assert answer["status"]["reason"] == reason

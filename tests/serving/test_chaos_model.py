@@ -68,5 +68,5 @@ def test_faults_are_injected_in_chaos_mode(
 
 @pytest.mark.parametrize("values", [{"error_rate": 2.0}, {"delay_ms": -1.0}, {"shift": 1.5}])
 def test_out_of_range_faults_are_refused(values: dict[str, float]) -> None:
-    with pytest.raises(ModelUnavailableError, match="chaos.json"):
+    with pytest.raises(ModelUnavailableError, match=r"chaos\.json"):
         Fault(**values)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kfp import compiler
 
+from pipelines import features
 from pipelines.image_pins import pin_file
 from pipelines.training import PIPELINE_NAME, continuous_training
 
@@ -20,8 +21,14 @@ def compile_pipelines(out_dir: Path, pins: Mapping[str, str] | None = None) -> l
             the components' tags, which suits reading and golden tests but not a cluster.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"{PIPELINE_NAME}.yaml"
-    compiler.Compiler().compile(pipeline_func=continuous_training, package_path=str(target))
-    if pins is not None:
-        pin_file(target, pins)
-    return [target]
+    written = []
+    for name, pipeline_func in (
+        (PIPELINE_NAME, continuous_training),
+        (features.PIPELINE_NAME, features.feature_materialization),
+    ):
+        target = out_dir / f"{name}.yaml"
+        compiler.Compiler().compile(pipeline_func=pipeline_func, package_path=str(target))
+        if pins is not None:
+            pin_file(target, pins)
+        written.append(target)
+    return written

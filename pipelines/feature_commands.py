@@ -8,18 +8,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from components.errors import ConfigError
+from components.errors import ConfigError, FeatureStoreError
+from components.features.catalog import CONFIG_FILE
 from components.features.environment import FeatureEnvironment
 from components.features.server import start_feature_server
 from components.serving.loadtest import PREDICTIONS_PATH
 from components.serving.process import ServerConfig, group_members, serve_model, start_server, stop_group
 from components.settings import ProjectSettings
+from pipelines.features import END_OF_DATA
 from pipelines.output import format_table, print_json
 
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 SERVER_FILE = "feature-server.json"
 DEFAULT_PORT = 6566
-# The default data ends with 2013: materialising up to here loads the whole year.
-END_OF_DATA = "2014-01-01T00:00:00+00:00"
 
 
 def register_parsers(subparsers: Any) -> None:
@@ -75,10 +76,45 @@ def apply_command(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 
 def materialize_command(args: argparse.Namespace, settings: ProjectSettings) -> int:
-    end = _instant(args.end)
-    start = _instant(args.start) if args.start else None
-    result = FeatureEnvironment(repo=settings.feature_repo).materialize(end, start)
+    from components.lineage import open_store
+    from components.versioning import git_version
+    from pipelines.features import feature_materialization
+    from pipelines.local_runner import run_pipeline_locally
+    from pipelines.run_summary import find_run
+
+    if args.start:
+        # A window given by hand: straight to the store, not a pipeline run (nothing incremental to record).
+        result = FeatureEnvironment(repo=settings.feature_repo).materialize(
+            _instant(args.end), _instant(args.start)
+        )
+        return _print_materialized(result, args.json)
+    end = _instant(args.end).isoformat()
+    outcome = run_pipeline_locally(
+        feature_materialization,
+        settings,
+        {"feature_repo": str(settings.feature_repo), "end": end, "code_version": git_version(PROJECT_DIR)},
+        quiet=True,
+    )
+    if not outcome.succeeded:
+        raise FeatureStoreError(f"the materialisation run failed: {outcome.error} (log: {outcome.log_path})")
+    with open_store(settings.metadata_uri) as store:
+        run_id = find_run(store, outcome.request_id)
+        if run_id is None:
+            raise FeatureStoreError(f"the materialisation run {outcome.request_id} recorded nothing")
+        (execution,) = store.executions_of_run(run_id)
+    properties = dict(execution.outputs[0].properties)
     if args.json:
+        print_json({"run": outcome.request_id, **properties})
+        return 0
+    print(
+        f"materialised up to {properties['materialized_until']} in {properties['seconds']} s "
+        f"(views loaded: {properties['views_loaded'] or 'none, already up to date'}); run {outcome.request_id}"
+    )
+    return 0
+
+
+def _print_materialized(result: dict[str, Any], as_json: bool) -> int:
+    if as_json:
         print_json(result)
         return 0
     rows = [
@@ -174,7 +210,7 @@ def serve_booking_time(
     Raises:
         ConfigError: when the feature store was never built (``mlops features apply`` / ``materialize``).
     """
-    if not (settings.feature_repo / "feature_store.yaml").is_file():
+    if not (settings.feature_repo / CONFIG_FILE).is_file():
         raise ConfigError("no feature store yet: run `mlops features apply` and `mlops features materialize`")
     started: list[int] = []
     running = running_feature_server(settings)

@@ -58,6 +58,8 @@ class View:
         return tuple(f"{self.name}:{feature.name}" for feature in self.features)
 
 
+# The Feast configuration file of a rendered repository.
+CONFIG_FILE = "feature_store.yaml"
 TIMESTAMP_COLUMN = "event_timestamp"
 ORIGIN = "origin"
 TAILNUM = "tailnum"

@@ -37,6 +37,60 @@ class OnlineRow:
     not_found: tuple[str, ...]
 
 
+class JsonConnection:
+    """POSTs JSON to one HTTP server over one kept-alive connection per thread.
+
+    Args:
+        url: The server's base URL, ``http://host:port``.
+        timeout: Seconds per request.
+        name: How errors name the server.
+    """
+
+    def __init__(self, url: str, timeout: float = 5.0, name: str = "the server") -> None:
+        parsed = urlparse(url)
+        if parsed.scheme != "http" or not parsed.hostname:
+            raise FeatureStoreError(f"{name} URL must be http://host:port, got {url!r}")
+        self.url = url
+        self.name = name
+        self._host = parsed.hostname
+        self._port = parsed.port or 80
+        self._timeout = timeout
+        self._local = threading.local()
+
+    def post(self, path: str, body: Mapping[str, Any]) -> tuple[int, str]:
+        """The status and text of the answer.
+
+        Raises:
+            FeatureStoreError: when the server cannot be reached.
+        """
+        payload = json.dumps(body).encode("utf-8")
+        headers = {"Content-Type": "application/json"}
+        for attempt in (1, 2):  # a kept-alive connection the server closed is retried once on a new one
+            connection = self._connection()
+            try:
+                connection.request("POST", path, body=payload, headers=headers)
+                response = connection.getresponse()
+                return response.status, response.read().decode("utf-8", errors="replace")
+            except (http.client.HTTPException, OSError) as exc:
+                self.close()
+                if attempt == 2:
+                    raise FeatureStoreError(f"{self.name} at {self.url} cannot be reached: {exc}") from exc
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+    def _connection(self) -> http.client.HTTPConnection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+            self._local.connection = connection
+        return connection
+
+
 class FeatureClient:
     """Looks up every catalog feature for entity rows through a feature server.
 
@@ -46,14 +100,8 @@ class FeatureClient:
     """
 
     def __init__(self, url: str, timeout: float = 5.0) -> None:
-        parsed = urlparse(url)
-        if parsed.scheme != "http" or not parsed.hostname:
-            raise FeatureStoreError(f"the feature server URL must be http://host:port, got {url!r}")
         self.url = url
-        self._host = parsed.hostname
-        self._port = parsed.port or 80
-        self._timeout = timeout
-        self._local = threading.local()
+        self._server = JsonConnection(url, timeout, name="the feature server")
 
     def lookup(self, entity_rows: Sequence[Mapping[str, str]]) -> list[OnlineRow]:
         """The features of each entity row (keys: origin, tailnum, carrier, route), in order.
@@ -67,8 +115,11 @@ class FeatureClient:
             "features": list(FEATURE_REFS),
             "entities": {name: [str(row[name]) for row in entity_rows] for name in ENTITIES},
         }
-        answer = self._post(ONLINE_PATH, body)
+        status, text = self._server.post(ONLINE_PATH, body)
+        if status != 200:
+            raise FeatureStoreError(f"the feature server answered {status}: {text[:300]}")
         try:
+            answer = json.loads(text)
             names = answer["metadata"]["feature_names"]
             columns = dict(zip(names, answer["results"], strict=True))
             rows = []
@@ -83,38 +134,4 @@ class FeatureClient:
         return rows
 
     def close(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None
-
-    def _post(self, path: str, body: Mapping[str, Any]) -> Any:
-        payload = json.dumps(body).encode("utf-8")
-        headers = {"Content-Type": "application/json"}
-        for attempt in (1, 2):  # a kept-alive connection the server closed is retried once on a new one
-            connection = self._connection()
-            try:
-                connection.request("POST", path, body=payload, headers=headers)
-                response = connection.getresponse()
-                text = response.read().decode("utf-8", errors="replace")
-            except (http.client.HTTPException, OSError) as exc:
-                self.close()
-                if attempt == 2:
-                    raise FeatureStoreError(
-                        f"the feature server at {self.url} cannot be reached: {exc}"
-                    ) from exc
-                continue
-            if response.status != 200:
-                raise FeatureStoreError(f"the feature server answered {response.status}: {text[:300]}")
-            try:
-                return json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise FeatureStoreError(f"the feature server answered with no JSON: {text[:300]}") from exc
-        raise AssertionError("unreachable")
-
-    def _connection(self) -> http.client.HTTPConnection:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
-            self._local.connection = connection
-        return connection
+        self._server.close()

@@ -23,6 +23,7 @@ from pathlib import Path
 from types import TracebackType
 
 from components.errors import FeatureStoreError, ServerProcessError
+from components.features.catalog import CONFIG_FILE
 from components.features.environment import features_venv
 from components.serving.process import stop_group
 
@@ -100,7 +101,7 @@ class FeatureServer:
             FeatureStoreError: when the repository or the ``feast`` command is missing, the server exits,
                 or it is not healthy in time (the message ends with its log's tail).
         """
-        if not (self.config.repo / "feature_store.yaml").is_file():
+        if not (self.config.repo / CONFIG_FILE).is_file():
             raise FeatureStoreError(f"{self.config.repo} holds no feature store: run `mlops features apply`")
         command = self.command()
         if not Path(command[0]).exists():

@@ -24,7 +24,7 @@ from seldon_core.flask_utils import SeldonMicroserviceException
 
 from components.errors import BadRequestError, FeatureStoreError, ModelUnavailableError, ServingError
 from components.features.booking import complete_row, entity_row, refuse_looked_up_fields
-from components.features.client import FeatureClient
+from components.features.client import FeatureClient, JsonConnection
 from components.serving.schema import SCHEMA_FILE, ServingSchema
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ class FeatureTransformer:
             raise ModelUnavailableError(f"cannot read the model's serving schema in {folder}: {exc}") from exc
         self.features = FeatureClient(feature_server_url, timeout=timeout)
         self.model_url = model_url.rstrip("/")
+        self.model = JsonConnection(self.model_url, timeout, name="the model server") if model_url else None
         self.timeout = timeout
 
     def transform_input_raw(self, message: Any) -> dict[str, Any]:
@@ -145,26 +146,22 @@ class FeatureTransformer:
         return {"transformer": "feast"}
 
     def _forward(self, body: dict[str, Any]) -> dict[str, Any]:
-        request = urllib.request.Request(
-            self.model_url + PREDICTIONS_PATH,
-            data=json.dumps(body).encode("utf-8"),
-            headers={"Content-Type": "application/json"},
-        )
+        assert self.model is not None
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as answer:
-                return dict(json.loads(answer.read()))
-        except urllib.error.HTTPError as exc:
-            text = exc.read()
-            try:
-                return dict(json.loads(text))  # the model's own refusal, with its status code inside
-            except json.JSONDecodeError:
-                raise SeldonMicroserviceException(
-                    f"the model server answered {exc.code}", status_code=502, reason="MODEL_SERVER"
-                ) from exc
-        except (urllib.error.URLError, OSError, json.JSONDecodeError) as exc:
+            status, text = self.model.post(PREDICTIONS_PATH, body)
+            answer = json.loads(text)
+        except (FeatureStoreError, json.JSONDecodeError) as exc:
             raise SeldonMicroserviceException(
-                f"the model server cannot be reached: {exc}", status_code=502, reason="MODEL_SERVER"
+                f"the model server cannot be reached or answered no JSON: {exc}",
+                status_code=502,
+                reason="MODEL_SERVER",
             ) from exc
+        # A 4xx answer is the model's own refusal, with its status code inside: passed on as it is.
+        if status >= 500 or not isinstance(answer, dict):
+            raise SeldonMicroserviceException(
+                f"the model server answered {status}", status_code=502, reason="MODEL_SERVER"
+            )
+        return answer
 
 
 def _json_rows(message: Any) -> tuple[list[dict[str, Any]], bool]:

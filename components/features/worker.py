@@ -27,12 +27,11 @@ from typing import Any
 import pandas as pd
 
 from components.errors import FeatureStoreError, MlopsError
-from components.features.catalog import ENTITIES, FEATURE_REFS, TIMESTAMP_COLUMN, VIEWS
+from components.features.catalog import CONFIG_FILE, ENTITIES, FEATURE_REFS, TIMESTAMP_COLUMN, VIEWS
 
 # Before the first instant any view holds (the aircraft snapshot is 2013-01-01T00:00Z).
 DATA_START = datetime(2012, 12, 1, tzinfo=UTC)
 TEMPLATE = Path(__file__).resolve().parent / "repo" / "feature_store.yaml"
-CONFIG_FILE = "feature_store.yaml"
 
 
 def open_store(repo: Path) -> Any:

@@ -19,7 +19,7 @@ BASE_IMAGE ?= python:3.11-slim-bookworm
 LOCAL_BASE_IMAGE := local/debian-python:bookworm
 DOCKER_RUN_STATE ?= build/docker-run
 
-.PHONY: help env run test lint typecheck unit bench bench-validation bench-serving bench-pipeline bench-features compile golden clean deploy undeploy manifests-check docker-up docker-down base-image images push run-docker smoke-serving
+.PHONY: help env run demo test lint typecheck unit bench bench-validation bench-serving bench-pipeline bench-features compile golden clean deploy undeploy manifests-check docker-up docker-down base-image images push run-docker smoke-serving
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,6 +43,9 @@ env: $(VENV)/.synced $(SERVING_VENV)/.synced $(FEATURES_VENV)/.synced ## Create 
 
 run: env ## Run the continuous-training loop locally on the default data (kfp.local + SQLite ML Metadata)
 	$(MLOPS) run
+
+demo: env ## The closed loop: serve a Jan-Jun model, replay Jul-Dec, drift detected, retrained, canaried, promoted
+	$(PIPELINE_PY) -m pipelines.demo
 
 lint: $(VENV)/.synced ## Ruff lint and format check
 	$(VENV)/bin/ruff check components pipelines tests bench

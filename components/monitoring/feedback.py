@@ -146,11 +146,10 @@ def store_feedback(directory: Path, records: Sequence[Feedback]) -> Path:
     """
     if not records:
         raise FeedbackError("no feedback records to store")
-    received = round(time.time(), 3)
-    lines = "".join(json.dumps({**r.to_dict(), "received": received}) + "\n" for r in records)
-    name = (
-        f"feedback-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
-    )
+    received = time.time_ns()
+    lines = "".join(json.dumps({**r.to_dict(), "received": received / 1e9}) + "\n" for r in records)
+    # Named by the nanosecond of arrival: files sort in arrival order, which settles ties of "last".
+    name = f"feedback-{received:020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
     target = directory / name
     partial = directory / f".{name}.partial"
     try:

@@ -59,6 +59,13 @@ def parse_duration(text: str) -> float:
     return seconds
 
 
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def register_parsers(subparsers: Any) -> None:
     """Adds ``monitor``, ``watch`` and ``retrain`` to the ``mlops`` subcommands."""
     monitor = subparsers.add_parser(
@@ -112,8 +119,8 @@ def register_parsers(subparsers: Any) -> None:
         "components/triggers/policy.toml.",
     )
     _watch_arguments(watch)
-    watch.add_argument("--every", type=parse_duration, help="schedule trigger: a run this often (e.g. 1d)")
-    watch.add_argument("--poll", type=parse_duration, default=60.0, help="seconds between ticks (default 60)")
+    watch.add_argument("--every", type=_duration, help="schedule trigger: a run this often (e.g. 1d)")
+    watch.add_argument("--poll", type=_duration, default=60.0, help="seconds between ticks (default 60)")
     watch.add_argument(
         "--no-monitor", action="store_true", help="leave out the drift and degradation triggers"
     )
@@ -346,7 +353,7 @@ def watch_loop(args: argparse.Namespace, settings: ProjectSettings) -> int:
             if on
         ]
         print(
-            f"watching {args.model}: {', '.join(enabled) or 'nothing'}; a tick every {args.poll:.0f} s",
+            f"watching {args.model}: {', '.join(enabled) or 'nothing'}; a tick every {args.poll:g} s",
             flush=True,
         )
         if server:

@@ -141,6 +141,8 @@ class BanditState:
                     self.path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=True
                 )
                 connection.execute("PRAGMA journal_mode=WAL")
+                # In WAL mode NORMAL still never corrupts the file; a power cut may lose the last rewards.
+                connection.execute("PRAGMA synchronous=NORMAL")
             except sqlite3.Error as exc:
                 raise RolloutError(f"cannot open bandit state {self.path}: {exc}") from exc
             self._local.connection = connection

@@ -101,9 +101,15 @@ class LocalRollout:
 
 @contextmanager
 def local_rollout(
-    tmp_path: Path, main: Path, candidate: Path, pool: ServerPool, **steps: object
+    tmp_path: Path,
+    main: Path,
+    candidate: Path,
+    pool: ServerPool,
+    bandit: dict[str, object] | None = None,
+    **steps: object,
 ) -> Iterator[LocalRollout]:
     config = load_config().with_overrides(
+        bandit=bandit or {},
         steps={"window_seconds": 4.0, "max_windows": 3, "poll_seconds": 0.2, **steps},
         # Other tests share the two cores: one stall makes a small window's p99 jump, so the latency
         # ratio (exercised in the unit tests) is loose here and the slow candidate is far above the bound.
@@ -186,9 +192,11 @@ def test_shadow_mirrors_every_request_and_promotes(
 def test_ab_and_bandit_learn_from_feedback(
     strategy: Strategy, model_folders: dict[str, Path], pool: ServerPool, tmp_path: Path
 ) -> None:
-    with local_rollout(
-        tmp_path, model_folders["main"], model_folders["good"], pool, window_seconds=6.0
-    ) as rollout:
+    # Both versions are the same model: Thompson sampling may, by chance, starve one of them for a while,
+    # which is its job but leaves too little candidate traffic to judge. A wide epsilon-greedy explores.
+    bandit = {"policy": "epsilon-greedy", "epsilon": 0.5}
+    folders = model_folders["main"], model_folders["good"]
+    with local_rollout(tmp_path, *folders, pool, bandit=bandit, window_seconds=6.0) as rollout:
         state = rollout.start(strategy)
         seen = predict_with_feedback(rollout.actuator.proxy_url, 400, tag=str(strategy))
         final = rollout.controller.run(timeout=60)

@@ -108,8 +108,8 @@ def measure_floor(model_dir: Path, records: list[dict[str, Any]]) -> dict[str, A
     schema = ServingSchema.read(model_dir / "serving_schema.json")
     message = {"jsonData": records[0]}
     validator = RequestValidator(schema, max_rows=1000)
-    one = validator.parse(message).columns
-    batches = {rows: validator.parse({"jsonData": _cycle(records, rows)}).columns for rows in (100, 1000)}
+    one = validator.parse(message)
+    batches = {rows: validator.parse({"jsonData": _cycle(records, rows)}) for rows in (100, 1000)}
     contract = core_contract(json.loads((model_dir / "model.json").read_text()))
 
     signature = tf.saved_model.load(str(model_dir / "saved_model")).signatures["serving_default"]
@@ -117,7 +117,7 @@ def measure_floor(model_dir: Path, records: list[dict[str, Any]]) -> dict[str, A
         name: tf.constant(
             np.asarray(column, dtype=np.float32 if column.dtype != object else object).reshape(-1, 1)
         )
-        for name, column in one.items()
+        for name, column in one.columns.items()
     }
     backends: dict[str, BackendFloor] = {}
     for backend in (Backend.TFLITE, Backend.SESSION, Backend.FUNCTION):
@@ -149,7 +149,7 @@ def measure_floor(model_dir: Path, records: list[dict[str, Any]]) -> dict[str, A
     return {"backends": backends, "steps": steps, "threads": measure_thread_sharing(model_dir, contract, one)}
 
 
-def measure_thread_sharing(model_dir: Path, contract: Any, columns: Mapping[str, Any]) -> dict[str, float]:
+def measure_thread_sharing(model_dir: Path, contract: Any, batch: Any) -> dict[str, float]:
     """One-row calls per second from ``THREADS_SHARING`` threads: one shared TFLite predictor (its lock
     serialises the interpreter) against one predictor per thread (no sharing, N times the memory)."""
     from components.serving.tflite_predictor import TflitePredictor
@@ -172,7 +172,7 @@ def measure_thread_sharing(model_dir: Path, contract: Any, columns: Mapping[str,
                 predictor = pick(index)
                 barrier.wait()
                 for _ in range(calls):
-                    predictor.predict(columns)
+                    predictor.predict(batch)
 
             threads = [threading.Thread(target=client, args=(i,)) for i in range(THREADS_SHARING)]
             for thread in threads:

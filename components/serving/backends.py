@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from components.errors import ModelContractError, ModelUnavailableError
+from components.serving.feature_batch import FeatureBatch
 from components.train.core_contract import CoreContract
 
 SAVED_MODEL_DIR = "saved_model"
@@ -40,7 +41,7 @@ class LoadedModel(Protocol):
     input_dtypes: dict[str, str]
     output_name: str
 
-    def predict(self, columns: Mapping[str, np.ndarray]) -> np.ndarray: ...
+    def predict(self, batch: FeatureBatch) -> np.ndarray: ...
 
 
 def parse_backend(name: str) -> Backend:

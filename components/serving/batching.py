@@ -11,48 +11,65 @@ so no extra thread exists and every thread returns as soon as its own rows are a
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Generic, Protocol, TypeVar
 
 import numpy as np
 
+from components.serving.feature_batch import FeatureBatch
 
-class RowPredictor(Protocol):
-    def predict(self, columns: Mapping[str, np.ndarray]) -> np.ndarray: ...
+Rows = TypeVar("Rows")
+Rows_contra = TypeVar("Rows_contra", contravariant=True)
 
 
-class _Job:
-    __slots__ = ("columns", "error", "result")
+class RowPredictor(Protocol[Rows_contra]):
+    def predict(self, rows: Rows_contra) -> np.ndarray: ...
 
-    def __init__(self, columns: Mapping[str, np.ndarray]) -> None:
-        self.columns = columns
+
+class _Job(Generic[Rows]):
+    __slots__ = ("error", "result", "rows")
+
+    def __init__(self, rows: Rows) -> None:
+        self.rows = rows
         self.result: np.ndarray | None = None
         self.error: BaseException | None = None
 
 
-class CoalescingPredictor:
+class CoalescingPredictor(Generic[Rows]):
     """Wraps a predictor so concurrent ``predict`` calls in one process share model calls.
+
+    Args:
+        predictor: The model; ``predict(rows)`` answers one probability per row.
+        merge: Joins several requests' rows into one request, in order.
+        count: The number of rows of one request.
 
     Attributes:
         calls: Model calls made.
         requests: ``predict`` calls answered; ``requests / calls`` is the mean batch size.
     """
 
-    def __init__(self, predictor: RowPredictor) -> None:
+    def __init__(
+        self,
+        predictor: RowPredictor[Rows],
+        merge: Callable[[Sequence[Rows]], Rows],
+        count: Callable[[Rows], int],
+    ) -> None:
         self._predictor = predictor
+        self._merge = merge
+        self._count = count
         self._ready = threading.Condition()
-        self._pending: list[_Job] = []
+        self._pending: list[_Job[Rows]] = []
         self._busy = False
         self.calls = 0
         self.requests = 0
 
-    def predict(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
-        """The probability per row of ``columns``, computed alone or together with concurrent requests.
+    def predict(self, rows: Rows) -> np.ndarray:
+        """The probability per row of ``rows``, computed alone or together with concurrent requests.
 
         Raises:
             Whatever the wrapped predictor raises for the batch this request was part of.
         """
-        job = _Job(columns)
+        job = _Job(rows)
         with self._ready:
             self._pending.append(job)
             while self._busy and job.result is None and job.error is None:
@@ -72,16 +89,14 @@ class CoalescingPredictor:
         assert job.result is not None
         return job.result
 
-    def _run(self, batch: list[_Job]) -> None:
+    def _run(self, batch: list[_Job[Rows]]) -> None:
         self.calls += 1
         self.requests += len(batch)
         try:
             if len(batch) == 1:
-                batch[0].result = self._predictor.predict(batch[0].columns)
+                batch[0].result = self._predictor.predict(batch[0].rows)
                 return
-            names = list(batch[0].columns)
-            merged = {name: np.concatenate([job.columns[name] for job in batch]) for name in names}
-            probabilities = self._predictor.predict(merged)
+            probabilities = self._predictor.predict(self._merge([job.rows for job in batch]))
         except BaseException as exc:  # every member re-raises it on its own thread
             for job in batch:
                 job.error = exc
@@ -90,6 +105,11 @@ class CoalescingPredictor:
             return
         start = 0
         for job in batch:
-            rows = len(job.columns[names[0]])
+            rows = self._count(job.rows)
             job.result = probabilities[start : start + rows]
             start += rows
+
+
+def coalescing(predictor: RowPredictor[FeatureBatch]) -> CoalescingPredictor[FeatureBatch]:
+    """A ``CoalescingPredictor`` over validated request batches."""
+    return CoalescingPredictor(predictor, FeatureBatch.concatenate, lambda batch: batch.rows)

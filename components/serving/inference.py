@@ -26,7 +26,7 @@ return the same probabilities as each other and as the plain signature.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from tensorflow.core.protobuf import saved_model_pb2
 
 from components.errors import ModelUnavailableError, ServingError
 from components.serving.backends import Backend
+from components.serving.feature_batch import FeatureBatch
 
 SIGNATURE = "serving_default"
 SERVE_TAG = "serve"
@@ -60,23 +61,17 @@ class Predictor:
         self.input_dtypes = {name: "float32" for name in numeric} | {name: "string" for name in strings}
         self.output_name = output_name
 
-    def predict(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+    def predict(self, batch: FeatureBatch) -> np.ndarray:
         """The probability per row, float64 of shape (rows,).
-
-        Args:
-            columns: One array of shape (rows,) per input: numbers (any numeric dtype, NaN for missing) or
-                an object array of str.
 
         Raises:
             ServingError: when the model call fails or returns a wrongly shaped output (status 500).
         """
-        rows = len(columns[next(iter(self.input_dtypes))])
-        numbers = np.empty((rows, len(self._numeric)), dtype=np.float32)
-        for index, name in enumerate(self._numeric):
-            numbers[:, index] = columns[name]
-        strings = np.empty((rows, len(self._strings)), dtype=object)
-        for index, name in enumerate(self._strings):
-            strings[:, index] = columns[name]
+        rows = batch.rows
+        numbers = batch.number_matrix(self._numeric, np.float32)
+        strings = np.empty((len(self._strings), rows), dtype=object)
+        strings[:] = batch.string_columns(self._strings)
+        strings = strings.T
         try:
             output = np.asarray(self._call(numbers, strings), dtype=np.float64)
         except (tf.errors.OpError, ValueError, TypeError) as exc:

@@ -39,8 +39,9 @@ from components.serving.backends import (
     parse_backend,
     resolve_backend,
 )
-from components.serving.batching import CoalescingPredictor, RowPredictor
+from components.serving.batching import RowPredictor, coalescing
 from components.serving.chaos import read_fault
+from components.serving.feature_batch import FeatureBatch
 from components.serving.request_log import RequestLog, rejected_record, served_record
 from components.serving.rest_hooks import error_blueprint
 from components.serving.schema import SCHEMA_FILE, ServingSchema
@@ -106,7 +107,7 @@ class FlightDelayModel:
         self.fault = read_fault(self.model_dir, os.environ)
         self._fault_rng = random.Random()
         self.telemetry = Telemetry()
-        self._predictor: RowPredictor | None = None
+        self._predictor: RowPredictor[FeatureBatch] | None = None
         self._logged_dropped = 0
         self.model_error_handler = error_blueprint()
 
@@ -117,7 +118,7 @@ class FlightDelayModel:
         """
         predictor = load_backend(self.backend, self.model_dir, self._core, threads=self.tf_threads)
         _check_inputs(predictor, self.schema)
-        self._predictor = CoalescingPredictor(predictor) if self.coalesce else predictor
+        self._predictor = coalescing(predictor) if self.coalesce else predictor
         self.health_status()  # the first call builds TensorFlow's kernels: pay it here, not on a request
         logger.info("loaded %s version %s (%s backend)", self.model_dir, self.model_version, self.backend)
 
@@ -139,18 +140,19 @@ class FlightDelayModel:
         received = time.time()
         try:
             batch = self.validator.parse(body)
-            probabilities = self._loaded().predict(batch.columns)
+            probabilities = self._loaded().predict(batch)
             if self.fault is not None:
                 probabilities = self.fault.apply(probabilities, self._fault_rng)
         except ServingError as exc:
             return self._refuse(exc, body, puid, received, protocol, is_proto)
-        self.telemetry.served(probabilities)
+        values = probabilities.tolist()
+        self.telemetry.served(values)
         if self.request_log is not None:
             self.request_log.append(
                 served_record(received, puid, self.model_version, batch, probabilities, protocol=protocol)
             )
         response = {
-            "data": {"names": [OUTPUT_NAME], "ndarray": probabilities.reshape(-1, 1).tolist()},
+            "data": {"names": [OUTPUT_NAME], "ndarray": [[value] for value in values]},
             "meta": {"puid": puid, "tags": self.tags(), "metrics": self.metrics()},
         }
         return _as_proto(response) if is_proto else response
@@ -159,7 +161,7 @@ class FlightDelayModel:
         """Runs a canned row through validation and the model; raises (a 5xx) unless it yields a probability."""
         try:
             batch = self.validator.parse({"jsonData": _canned_record(self.schema)})
-            probability = float(self._loaded().predict(batch.columns)[0])
+            probability = float(self._loaded().predict(batch)[0])
         except ServingError as exc:
             raise _seldon_error(exc) from exc
         if not (math.isfinite(probability) and 0.0 <= probability <= 1.0):
@@ -192,7 +194,7 @@ class FlightDelayModel:
             "outputs": [{"messagetype": "ndarray", "schema": {"names": [OUTPUT_NAME], "shape": [1]}}],
         }
 
-    def _loaded(self) -> RowPredictor:
+    def _loaded(self) -> RowPredictor[FeatureBatch]:
         if self._predictor is None:
             raise ModelUnavailableError("the model is not loaded yet")
         return self._predictor

@@ -12,7 +12,9 @@ in one call. Measured, this costs far less than a writer woken per record: each 
 hand-over between threads, and a writer that builds records holds the GIL in bursts that stall request
 threads (it cut peak throughput by a quarter). When ``max_pending`` lines wait, further records are
 dropped and counted rather than slowing answers; the count is exported as a metric. A crash loses at
-most the last ``flush_seconds`` of lines.
+most the last ``flush_seconds`` of lines. A write that fails (a full disk) loses that flush's lines,
+whole: the file is cut back to where the flush began, the lines are counted as dropped, and the writer
+carries on, so logging resumes once the disk has room and no half line is ever left behind.
 
 The writer starts lazily in the process that first appends: Seldon builds the model object in the
 gunicorn master and forks workers afterwards, and threads do not survive a fork.
@@ -21,16 +23,17 @@ gunicorn master and forks workers afterwards, and threads do not survive a fork.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import logging
 import os
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
@@ -63,6 +66,7 @@ class RequestLog:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._count_lock = threading.Lock()
         self.dropped = 0
 
     @property
@@ -75,7 +79,7 @@ class RequestLog:
         if self._pid != os.getpid():
             self._start()
         if len(self._lines) >= self.max_pending:
-            self.dropped += 1
+            self._lost(1)
             return False
         self._lines.append(_line(record))  # deque.append is atomic: no lock on the request path
         return True
@@ -96,10 +100,10 @@ class RequestLog:
             # Fresh state: lines and events inherited through fork belong to the parent's writer.
             self._lines = deque()
             self._stop = threading.Event()
-            sink = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - the writer thread owns it
+            sink = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)  # the writer owns it
             self._thread = threading.Thread(
                 target=_write_lines,
-                args=(self._lines, self._stop, sink, self.flush_seconds),
+                args=(self._lines, self._stop, sink, self.flush_seconds, self._lost),
                 name="request-log",
                 daemon=True,
             )
@@ -107,19 +111,44 @@ class RequestLog:
             self._pid = os.getpid()
             atexit.register(self.close)
 
+    def _lost(self, count: int) -> None:
+        with self._count_lock:  # the request threads and the writer both count
+            self.dropped += count
 
-def _write_lines(lines: deque[str], stop: threading.Event, sink: IO[str], flush_seconds: float) -> None:
-    with sink:
+
+def _write_lines(
+    lines: deque[str], stop: threading.Event, sink: int, flush_seconds: float, lost: Callable[[int], None]
+) -> None:
+    try:
         while True:
             stopping = stop.wait(flush_seconds)
             pending = []
             while lines:
                 pending.append(lines.popleft())
             if pending:
-                sink.write("".join(pending))
-                sink.flush()
+                try:
+                    _write_whole(sink, "".join(pending).encode("utf-8"))
+                except OSError as exc:
+                    lost(len(pending))
+                    logger.warning("request log: %d lines lost: %s", len(pending), exc)
             if stopping:
                 return
+    finally:
+        os.close(sink)
+
+
+def _write_whole(sink: int, data: bytes) -> None:
+    # All or nothing: a write that fails part-way is cut back, so the file only ever holds whole lines.
+    start = os.lseek(sink, 0, os.SEEK_END)
+    written = 0
+    try:
+        while written < len(data):
+            written += os.write(sink, data[written:])
+    except OSError:
+        if written:
+            with contextlib.suppress(OSError):
+                os.ftruncate(sink, start)
+        raise
 
 
 def _line(record: Mapping[str, Any]) -> str:

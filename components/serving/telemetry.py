@@ -22,11 +22,13 @@ what the Seldon executor's own histograms measure in a cluster. One COUNTER per 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 SCORE_BINS = 10
+_PYTHON_BINNING_ROWS = 32
 _BIN_LABELS = tuple(f"{(index + 1) / SCORE_BINS:.1f}" for index in range(SCORE_BINS))
 
 
@@ -37,14 +39,22 @@ class Telemetry:
         self._lock = threading.Lock()
         self._counters: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
 
-    def served(self, probabilities: np.ndarray) -> None:
+    def served(self, probabilities: Sequence[float]) -> None:
         """Counts an answered request, its rows and their score distribution."""
-        bins = np.minimum((probabilities * SCORE_BINS).astype(np.int64), SCORE_BINS - 1)
-        counts = np.bincount(bins, minlength=SCORE_BINS)
+        if len(probabilities) <= _PYTHON_BINNING_ROWS:
+            # A numpy call costs more than this loop for the one-row requests that dominate.
+            counts = [0] * SCORE_BINS
+            for probability in probabilities:
+                counts[min(int(probability * SCORE_BINS), SCORE_BINS - 1)] += 1
+        else:
+            scaled = np.asarray(probabilities, dtype=np.float64) * SCORE_BINS
+            counts = np.bincount(
+                np.minimum(scaled.astype(np.int64), SCORE_BINS - 1), minlength=SCORE_BINS
+            ).tolist()
         with self._lock:
             self._add("flight_delay_requests", 1, outcome="ok", reason="OK")
             self._add("flight_delay_rows", len(probabilities))
-            for label, count in zip(_BIN_LABELS, counts.tolist(), strict=True):
+            for label, count in zip(_BIN_LABELS, counts, strict=True):
                 if count:
                     self._add("flight_delay_score", count, bin=label)
 

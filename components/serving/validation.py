@@ -1,15 +1,15 @@
-"""Turns a Seldon request message into validated feature columns, or refuses it naming the field.
+"""Turns a Seldon request message into a validated ``FeatureBatch``, or refuses it naming the field.
 
 Two payloads are accepted: ``{"data": {"names": [...], "ndarray": [[...], ...]}}`` (rows in ``names``
 order) and ``{"jsonData": {record}}`` or ``{"jsonData": [records]}``. Checks run per column over Python
-values collected once, and numbers are range-checked as numpy arrays, so a 1,000-row batch costs one
-pass per feature rather than one model call per row. The first broken value found is reported with its
-feature name and row index; the server answers it with the error's 4xx status.
+values collected once, and all numbers are range-checked together as one numpy matrix, so a 1,000-row
+batch costs one pass per feature and a one-row request a handful of numpy calls. The first broken value
+found is reported with its feature name and row index; the server answers it with the error's 4xx status.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ import numpy as np
 
 from components.errors import BadRequestError
 from components.ingest.contract import Kind
+from components.serving.feature_batch import FeatureBatch
 from components.serving.schema import CategoryPolicy, FeatureSpec, FieldPolicy, ServingSchema
 
 DEFAULT_MAX_ROWS = 1000
@@ -24,22 +25,6 @@ _UNSUPPORTED = ("strData", "binData", "customData")
 _NUMBER_TYPES = frozenset({int, float})
 _ABSENT = object()  # a jsonData record without the field (as opposed to an explicit null)
 _MAX_LISTED = 12
-
-
-@dataclass(frozen=True)
-class FeatureBatch:
-    """Validated request rows, one array per schema feature.
-
-    Attributes:
-        rows: Number of rows.
-        columns: Per feature: int64 for ``int``, float64 with NaN for null for ``float``, an object array
-            of str (null as ``""``) for ``string``; every array has shape (rows,).
-        with_missing: Numeric features with at least one NaN (a null the model imputes).
-    """
-
-    rows: int
-    columns: Mapping[str, np.ndarray]
-    with_missing: frozenset[str] = frozenset()
 
 
 class RequestValidator:
@@ -55,6 +40,9 @@ class RequestValidator:
         self.max_rows = max_rows
         self._known = frozenset(schema.names)
         self._numeric = tuple(feature for feature in schema.features if feature.kind is not Kind.STRING)
+        self._numeric_names = tuple(feature.name for feature in self._numeric)
+        self._integral = tuple(feature.kind is Kind.INT for feature in self._numeric)
+        self._string_names = tuple(feature.name for feature in schema.features if feature.kind is Kind.STRING)
         self._limits = _limits(self._numeric)
         # Per string feature, the categories it refuses to go beyond (None: any is accepted).
         self._closed = {
@@ -67,7 +55,7 @@ class RequestValidator:
         """Validates a decoded request message (a proto message must be converted to a dict first).
 
         Returns:
-            The validated columns.
+            The validated rows.
 
         Raises:
             BadRequestError: naming the field (and row) at fault, with a reason code and a 4xx status.
@@ -105,7 +93,7 @@ class RequestValidator:
                     f"unknown feature {_listed(unknown)}; the model reads {_listed(list(schema.names))}",
                     reason="UNKNOWN_FEATURE",
                 )
-        validated = {}
+        strings: list[list[str]] = []
         numeric_values: list[Sequence[Any]] = []
         for feature in schema.features:
             values = columns.get(feature.name)
@@ -121,23 +109,17 @@ class RequestValidator:
                     )
                 values = [None if value is _ABSENT else value for value in values]
             if feature.kind is Kind.STRING:
-                validated[feature.name] = _strings(feature, values, self._closed.get(feature.name))
+                strings.append(_strings(feature, values, self._closed.get(feature.name)))
             else:
                 numeric_values.append(_number_values(feature, values))
-        with_missing: frozenset[str] = frozenset()
-        if self._numeric:
-            matrix, missing = _numbers(self._numeric, self._limits, numeric_values)
-            gaps = missing.any(axis=1)
-            if gaps.any():
-                with_missing = frozenset(
-                    f.name for f, gap in zip(self._numeric, gaps.tolist(), strict=True) if gap
-                )
-            # Integer columns without a gap become int64 in one conversion; each column is a row view.
-            integral = (self._limits.integral[:, 0] & ~gaps).tolist()
-            whole = iter(matrix[np.flatnonzero(integral)].astype(np.int64))
-            for index, feature in enumerate(self._numeric):
-                validated[feature.name] = next(whole) if integral[index] else matrix[index]
-        return FeatureBatch(rows, {name: validated[name] for name in schema.names}, with_missing)
+        numbers = (
+            _numbers(self._numeric, self._limits, numeric_values)
+            if self._numeric
+            else np.empty((0, rows), dtype=np.float64)
+        )
+        return FeatureBatch(
+            rows, self._numeric_names, numbers, self._integral, self._string_names, strings, schema.names
+        )
 
 
 def parse_request(message: Any, schema: ServingSchema, *, max_rows: int = DEFAULT_MAX_ROWS) -> FeatureBatch:
@@ -231,31 +213,44 @@ def _number_values(feature: FeatureSpec, values: Sequence[Any]) -> Sequence[Any]
 
 @dataclass(frozen=True)
 class _Limits:
-    """Per-feature bounds as (features, 1) arrays, so one comparison checks every numeric column."""
+    """Per-feature bounds as (features, 1) arrays, so one comparison checks every numeric column.
+
+    ``low`` and ``high`` are finite even for an unbounded feature (the largest float64), so the one
+    range comparison also catches NaN and infinities; ``minimum`` and ``maximum`` are the schema's.
+    """
 
     minimum: np.ndarray
     maximum: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
     nullable: np.ndarray
     integral: np.ndarray
+    fractional_ok: np.ndarray
+    any_integral: bool
 
 
 def _limits(features: tuple[FeatureSpec, ...]) -> _Limits:
     def column(values: list[Any], dtype: type) -> np.ndarray:
         return np.array(values, dtype=dtype).reshape(-1, 1)
 
+    largest = float(np.finfo(np.float64).max)
+    integral = column([f.kind is Kind.INT for f in features], bool)
     return _Limits(
         minimum=column([-np.inf if f.minimum is None else f.minimum for f in features], np.float64),
         maximum=column([np.inf if f.maximum is None else f.maximum for f in features], np.float64),
+        low=column([-largest if f.minimum is None else f.minimum for f in features], np.float64),
+        high=column([largest if f.maximum is None else f.maximum for f in features], np.float64),
         nullable=column([f.nullable for f in features], bool),
-        integral=column([f.kind is Kind.INT for f in features], bool),
+        integral=integral,
+        fractional_ok=~integral,
+        any_integral=bool(integral.any()),
     )
 
 
-def _numbers(
-    features: tuple[FeatureSpec, ...], limits: _Limits, values: list[Sequence[Any]]
-) -> tuple[np.ndarray, np.ndarray]:
+def _numbers(features: tuple[FeatureSpec, ...], limits: _Limits, values: list[Sequence[Any]]) -> np.ndarray:
     # All numeric features of the batch as one (features, rows) matrix: a handful of numpy calls check
-    # every value, where a call per column would cost more than the model for a one-row request.
+    # every value, where a call per column would cost more than the model for a one-row request. Only a
+    # broken batch pays for working out which value broke which rule.
     try:
         matrix = np.array(values, dtype=np.float64)
     except OverflowError as exc:
@@ -267,6 +262,17 @@ def _numbers(
                 ) from exc
         raise
     missing = np.isnan(matrix)
+    fine = ((matrix >= limits.low) & (matrix <= limits.high)) | (missing & limits.nullable)
+    if limits.any_integral:
+        fine &= limits.fractional_ok | missing | (matrix == np.floor(matrix))
+    if not fine.all():
+        _raise_first_problem(features, limits, matrix, missing)
+    return matrix
+
+
+def _raise_first_problem(
+    features: tuple[FeatureSpec, ...], limits: _Limits, matrix: np.ndarray, missing: np.ndarray
+) -> None:
     problems = (
         ("NOT_FINITE", np.isinf(matrix) | (missing & ~limits.nullable)),
         ("OUT_OF_RANGE", matrix < limits.minimum),
@@ -284,7 +290,6 @@ def _numbers(
                 raise BadRequestError(
                     f'"{feature.name}" row {row}: {describe(value, feature)}', reason=reason
                 )
-    return matrix, missing
 
 
 _DESCRIPTIONS: tuple[Callable[[float, FeatureSpec], str], ...] = (
@@ -295,7 +300,7 @@ _DESCRIPTIONS: tuple[Callable[[float, FeatureSpec], str], ...] = (
 )
 
 
-def _strings(feature: FeatureSpec, values: Sequence[Any], closed: frozenset[str] | None) -> np.ndarray:
+def _strings(feature: FeatureSpec, values: Sequence[Any], closed: frozenset[str] | None) -> list[str]:
     types = set(map(type, values))
     nulls = False
     if types != {str}:
@@ -326,10 +331,8 @@ def _strings(feature: FeatureSpec, values: Sequence[Any], closed: frozenset[str]
             )
     if nulls:
         # The model was trained with a missing category as the empty string (components/train/features.py).
-        values = ["" if value is None else value for value in values]
-    array = np.empty(len(values), dtype=object)
-    array[:] = values
-    return array
+        return ["" if value is None else value for value in values]
+    return list(values)
 
 
 def _overflows(value: Any) -> bool:

@@ -44,10 +44,14 @@ class CategoryIds:
             raise ModelContractError(f"the vocabulary repeats {repeated}")
         self.size = len(entries) + 1  # ids run from 0 (OOV) to len(vocabulary)
 
+    def id_list(self, values: Iterable[str]) -> list[int]:
+        """The id of each value as a list; unknown values get ``OOV_ID``."""
+        lookup = self._ids.get
+        return [lookup(value, OOV_ID) for value in values]
+
     def ids(self, values: Iterable[str]) -> np.ndarray:
         """The id of each value, ``int32`` of shape (len(values),); unknown values get ``OOV_ID``."""
-        lookup = self._ids.get
-        return np.fromiter((lookup(value, OOV_ID) for value in values), dtype=ID_DTYPE)
+        return np.array(self.id_list(values), dtype=ID_DTYPE)
 
 
 def category_ids(values: Iterable[str], vocabulary: Sequence[str]) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pytest
@@ -27,12 +27,22 @@ class _SlowSum:
         return columns["a"] + columns["b"]
 
 
+def _merge(requests: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {name: np.concatenate([request[name] for request in requests]) for name in ("a", "b")}
+
+
+def _coalescing(model: _SlowSum) -> CoalescingPredictor[dict[str, np.ndarray]]:
+    return CoalescingPredictor(model, _merge, lambda request: len(request["a"]))
+
+
 def _request(first: float, rows: int) -> dict[str, np.ndarray]:
     a = np.arange(first, first + rows, dtype=np.float64)
     return {"a": a, "b": a * 1000}
 
 
-def _concurrently(predictor: CoalescingPredictor, requests: list[dict[str, np.ndarray]]) -> list[object]:
+def _concurrently(
+    predictor: CoalescingPredictor[dict[str, np.ndarray]], requests: list[dict[str, np.ndarray]]
+) -> list[object]:
     results: list[object] = [None] * len(requests)
     start = threading.Barrier(len(requests))
 
@@ -53,7 +63,7 @@ def _concurrently(predictor: CoalescingPredictor, requests: list[dict[str, np.nd
 
 def test_concurrent_requests_share_calls_and_get_their_own_rows() -> None:
     model = _SlowSum()
-    predictor = CoalescingPredictor(model)
+    predictor = _coalescing(model)
     requests = [_request(100.0 * i, rows=1 + i % 3) for i in range(24)]
     results = _concurrently(predictor, requests)
     for request, result in zip(requests, results, strict=True):
@@ -65,7 +75,7 @@ def test_concurrent_requests_share_calls_and_get_their_own_rows() -> None:
 
 def test_a_lone_request_goes_straight_to_the_model() -> None:
     model = _SlowSum()
-    predictor = CoalescingPredictor(model)
+    predictor = _coalescing(model)
     for i in range(3):
         np.testing.assert_array_equal(predictor.predict(_request(i, 2)), _request(i, 2)["a"] * 1001)
     assert model.batch_sizes == [2, 2, 2] and predictor.calls == 3
@@ -73,7 +83,7 @@ def test_a_lone_request_goes_straight_to_the_model() -> None:
 
 def test_a_failing_batch_fails_each_member_and_the_next_batch_runs() -> None:
     model = _SlowSum(fail_on=7.0)
-    predictor = CoalescingPredictor(model)
+    predictor = _coalescing(model)
     results = _concurrently(predictor, [_request(7.0, 1)] + [_request(10.0 * i + 20, 1) for i in range(7)])
     assert isinstance(results[0], ValueError)
     assert all(isinstance(r, ValueError | np.ndarray) for r in results)

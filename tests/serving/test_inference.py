@@ -4,12 +4,14 @@ enforced."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from components.errors import ModelUnavailableError
 from components.serving.backends import Backend
+from components.serving.feature_batch import FeatureBatch
 from components.serving.inference import SAVED_MODEL_BACKENDS, load_predictor
 from components.serving.schema import ServingSchema
 from components.serving.validation import parse_request
@@ -18,17 +20,22 @@ from .conftest import varied_records
 
 
 @pytest.fixture(scope="module")
-def columns(schema: ServingSchema) -> dict[str, np.ndarray]:
-    return dict(parse_request({"jsonData": varied_records(64, seed=3)}, schema).columns)
+def records() -> list[dict[str, Any]]:
+    return varied_records(64, seed=3)
 
 
-def test_packed_backends_match_the_plain_signature(model_dir: Path, columns: dict[str, np.ndarray]) -> None:
+@pytest.fixture(scope="module")
+def batch(schema: ServingSchema, records: list[dict[str, Any]]) -> FeatureBatch:
+    return parse_request({"jsonData": records}, schema)
+
+
+def test_packed_backends_match_the_plain_signature(model_dir: Path, batch: FeatureBatch) -> None:
     import tensorflow as tf
 
     signature = tf.saved_model.load(str(model_dir / "saved_model")).signatures["serving_default"]
     feeds = {
         name: tf.constant(column.reshape(-1, 1).astype(np.float32 if column.dtype != object else object))
-        for name, column in columns.items()
+        for name, column in batch.columns.items()
     }
     (output_name, plain), *_ = signature(**feeds).items()
     expected = plain.numpy()[:, 0]
@@ -37,19 +44,19 @@ def test_packed_backends_match_the_plain_signature(model_dir: Path, columns: dic
         assert predictor.output_name == output_name
         assert predictor.input_dtypes["carrier"] == "string" and predictor.input_dtypes["day"] == "float32"
         assert len(predictor.input_dtypes) == 22
-        got = predictor.predict(columns)
+        got = predictor.predict(batch)
         assert got.shape == (64,)
         np.testing.assert_allclose(got, expected, rtol=0, atol=1e-7)
     assert ((expected > 0) & (expected < 1)).all() and np.unique(expected).size > 10
 
 
-def test_a_batch_equals_its_rows_one_by_one(model_dir: Path, columns: dict[str, np.ndarray]) -> None:
+def test_a_batch_equals_its_rows_one_by_one(
+    model_dir: Path, schema: ServingSchema, records: list[dict[str, Any]], batch: FeatureBatch
+) -> None:
     predictor = load_predictor(model_dir / "saved_model")
-    batch = predictor.predict(columns)
-    single = [
-        predictor.predict({name: column[i : i + 1] for name, column in columns.items()})[0] for i in range(8)
-    ]
-    np.testing.assert_allclose(batch[:8], single, rtol=0, atol=1e-6)
+    together = predictor.predict(batch)
+    single = [predictor.predict(parse_request({"jsonData": record}, schema))[0] for record in records[:8]]
+    np.testing.assert_allclose(together[:8], single, rtol=0, atol=1e-6)
 
 
 def test_a_folder_without_a_savedmodel_is_refused(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from components.serving.feature_batch import FeatureBatch
 from components.serving.request_log import RequestLog, rejected_record, served_record
-from components.serving.validation import FeatureBatch
 
 
 def _lines(path: Path) -> list[dict[str, object]]:
@@ -21,12 +21,11 @@ def test_records_are_strict_json_with_nulls_for_missing_values(tmp_path: Path) -
     log = RequestLog(tmp_path, flush_seconds=0.01)
     batch = FeatureBatch(
         2,
-        {
-            "day": np.array([1, 2]),
-            "temp": np.array([np.nan, 3.5]),
-            "carrier": np.array(["UA", ""], dtype=object),
-        },
-        frozenset({"temp"}),
+        numeric_names=("day", "temp"),
+        numbers=np.array([[1.0, 2.0], [np.nan, 3.5]]),
+        integral=(True, False),
+        string_names=("carrier",),
+        strings=(["UA", ""],),
     )
     log.append(served_record(0.0, "r1", "v3", batch, np.array([0.25, 0.75]), protocol="rest"))
     log.append(
@@ -90,3 +89,19 @@ def test_an_unserialisable_record_becomes_a_line_saying_so(tmp_path: Path) -> No
     log.close()
     (line,) = _lines(log.path)
     assert line["outcome"] == "unloggable"
+
+
+def test_a_full_disk_loses_whole_flushes_counted_and_the_writer_carries_on(tmp_path: Path) -> None:
+    if not os.path.exists("/dev/full"):
+        raise AssertionError("this test writes to /dev/full (always 'no space left'): run it on Linux")
+    log = RequestLog(tmp_path, flush_seconds=0.01)
+    log.path.symlink_to("/dev/full")  # this process's file: every write fails with ENOSPC
+    for i in range(3):
+        assert log.append({"n": i})
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and log.dropped < 3:
+        time.sleep(0.01)
+    assert log.dropped == 3
+    assert log._thread is not None and log._thread.is_alive()  # still writing: the disk may recover
+    log.path.unlink()
+    log.close()

@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from components.errors import ModelUnavailableError
 from components.serving.backends import Backend
+from components.serving.feature_batch import FeatureBatch
 from components.serving.model import FlightDelayModel
 from components.serving.schema import ServingSchema
 from components.serving.tflite_predictor import MAX_BUCKET, TflitePredictor
@@ -35,33 +37,34 @@ def predictor(model_dir: Path) -> TflitePredictor:
 
 
 @pytest.fixture(scope="module")
-def columns(schema: ServingSchema) -> dict[str, np.ndarray]:
-    return dict(parse_request({"jsonData": varied_records(1500, seed=5)}, schema, max_rows=1500).columns)
+def records() -> list[dict[str, Any]]:
+    return varied_records(1500, seed=5)
+
+
+def _batch(schema: ServingSchema, records: list[dict[str, Any]]) -> FeatureBatch:
+    return parse_request({"jsonData": records}, schema, max_rows=len(records))
 
 
 @pytest.fixture(scope="module")
-def expected(model_dir: Path, columns: dict[str, np.ndarray]) -> np.ndarray:
+def expected(model_dir: Path, schema: ServingSchema, records: list[dict[str, Any]]) -> np.ndarray:
     """The Keras model's own answers, through the SavedModel it exported."""
     import tensorflow as tf
 
     signature = tf.saved_model.load(str(model_dir / "saved_model")).signatures["serving_default"]
     feeds = {
         name: tf.constant(column.reshape(-1, 1).astype(np.float32 if column.dtype != object else object))
-        for name, column in columns.items()
+        for name, column in _batch(schema, records).columns.items()
     }
     (output,) = signature(**feeds).values()
     return np.asarray(output.numpy()[:, 0], dtype=np.float64)
 
 
-def _rows(columns: dict[str, np.ndarray], start: int, stop: int) -> dict[str, np.ndarray]:
-    return {name: column[start:stop] for name, column in columns.items()}
-
-
 def test_matches_the_keras_model_with_gaps_and_unknown_categories(
-    predictor: TflitePredictor, columns: dict[str, np.ndarray], expected: np.ndarray
+    predictor: TflitePredictor, schema: ServingSchema, records: list[dict[str, Any]], expected: np.ndarray
 ) -> None:
-    assert np.isnan(columns["temp"]).any() and "XNA" in set(columns["dest"])
-    got = predictor.predict(columns)
+    batch = _batch(schema, records)
+    assert np.isnan(batch.columns["temp"]).any() and "XNA" in set(batch.columns["dest"])
+    got = predictor.predict(batch)
     assert got.dtype == np.float64 and got.shape == (1500,)
     np.testing.assert_allclose(got, expected, rtol=0, atol=PARITY_TOLERANCE)
     assert np.unique(expected).size > 100
@@ -69,16 +72,20 @@ def test_matches_the_keras_model_with_gaps_and_unknown_categories(
 
 @pytest.mark.parametrize("rows", [1, 2, 3, 7, 8, 9, 63, 64, 65, 1000, MAX_BUCKET, MAX_BUCKET + 1, 1500])
 def test_every_batch_size_answers_each_row_as_alone(
-    predictor: TflitePredictor, columns: dict[str, np.ndarray], expected: np.ndarray, rows: int
+    predictor: TflitePredictor,
+    schema: ServingSchema,
+    records: list[dict[str, Any]],
+    expected: np.ndarray,
+    rows: int,
 ) -> None:
     start = 1500 - rows
     np.testing.assert_allclose(
-        predictor.predict(_rows(columns, start, 1500)), expected[start:], rtol=0, atol=PARITY_TOLERANCE
+        predictor.predict(_batch(schema, records[start:])), expected[start:], rtol=0, atol=PARITY_TOLERANCE
     )
 
 
 def test_threads_sharing_one_predictor_get_their_own_answers(
-    predictor: TflitePredictor, columns: dict[str, np.ndarray], expected: np.ndarray
+    predictor: TflitePredictor, schema: ServingSchema, records: list[dict[str, Any]], expected: np.ndarray
 ) -> None:
     failures: list[str] = []
 
@@ -86,7 +93,7 @@ def test_threads_sharing_one_predictor_get_their_own_answers(
         for call in range(200):
             start = (index * 37 + call * 11) % 1400
             rows = 1 + (call + index) % 5
-            got = predictor.predict(_rows(columns, start, start + rows))
+            got = predictor.predict(_batch(schema, records[start : start + rows]))
             if not np.allclose(got, expected[start : start + rows], rtol=0, atol=PARITY_TOLERANCE):
                 failures.append(f"thread {index} call {call}")
 

@@ -19,7 +19,7 @@ BASE_IMAGE ?= python:3.11-slim-bookworm
 LOCAL_BASE_IMAGE := local/debian-python:bookworm
 DOCKER_RUN_STATE ?= build/docker-run
 
-.PHONY: help env run demo test lint typecheck unit bench bench-validation bench-serving bench-pipeline bench-features compile golden clean deploy undeploy manifests-check docker-up docker-down base-image images push run-docker smoke-serving
+.PHONY: help env run demo test lint typecheck unit bench bench-validation bench-serving bench-pipeline bench-features bench-monitoring compile golden clean deploy undeploy manifests-check docker-up docker-down base-image images push run-docker smoke-serving
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -90,6 +90,9 @@ smoke-serving: $(VENV)/.synced ## Serve the production model of `make run-docker
 bench-validation: $(VENV)/.synced ## Statistics + validation time for 1, 6, 12 months
 	$(PIPELINE_PY) bench/bench_validation.py
 
+bench-monitoring: $(VENV)/.synced ## Production check: request log and feedback reading, check time by window size
+	$(PIPELINE_PY) bench/bench_monitoring.py
+
 bench-serving: $(SERVING_VENV)/.synced ## Serving: model floor, Seldon echo ceiling, served peak, rate sweep (~2 min)
 	$(SERVING_PY) bench/bench_serving.py --json-out build/bench/serving.json
 
@@ -99,7 +102,7 @@ bench-pipeline: env ## Wall time per step and for the whole pipeline on 1, 6 and
 bench-features: env ## Feature store: materialisation, online lookup p50/p99 (1 and 100 rows), prediction with and without the transformer (~4 min)
 	$(PIPELINE_PY) bench/bench_features.py --json-out build/bench/features.json
 
-bench: bench-validation bench-serving bench-pipeline bench-features ## All benchmarks
+bench: bench-validation bench-serving bench-pipeline bench-features bench-monitoring ## All benchmarks
 
 clean: ## Remove local state and build outputs (keeps the environments)
 	rm -rf .mlops build

@@ -73,6 +73,8 @@ def read_served(directory: Path, *, since: float | None = None) -> ServedLog:
         except OSError as exc:
             raise MonitoringError(f"cannot list the request log folder {directory}: {exc}") from exc
         for path in paths:
+            if since is not None and _modified(path) < since:
+                continue  # last written before the window: none of its lines can be in it
             for line in _lines(path):
                 record = _record(line)
                 if record is None:
@@ -90,6 +92,13 @@ def read_served(directory: Path, *, since: float | None = None) -> ServedLog:
                         records.append(record)
     frame, bad = _unroll(records)
     return ServedLog(rows=frame, refused=refused, unreadable_lines=unreadable + bad)
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return float("inf")  # vanished or unreadable: let the read say why
 
 
 def _lines(path: Path) -> Iterable[str]:

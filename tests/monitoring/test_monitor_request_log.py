@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -103,3 +104,16 @@ def test_an_unreadable_log_folder_is_a_monitoring_error(tmp_path: Path) -> None:
     not_a_folder.write_text("x")
     with pytest.raises(MonitoringError, match="not a folder"):
         read_served(not_a_folder)
+
+
+def test_a_log_file_last_written_before_the_window_is_not_read(tmp_path: Path) -> None:
+    old = sample((6,), 5, seed=6)
+    write_served(tmp_path, old, np.full(5, 0.3), version="v1", prefix="old", start=1_000.0)
+    [path] = tmp_path.glob("requests-*.jsonl")
+    os.utime(path, (1_010.0, 1_010.0))
+    path.rename(tmp_path / "requests-1.jsonl")
+    new = sample((6,), 3, seed=7)
+    write_served(tmp_path, new, np.full(3, 0.3), version="v1", prefix="new", start=5_000.0)
+
+    assert read_served(tmp_path, since=2_000.0).rows["request_id"].tolist() == ["new-0", "new-1", "new-2"]
+    assert len(read_served(tmp_path).rows) == 8

@@ -27,6 +27,8 @@ from components.train.core_contract import CATEGORY_IDS_INPUT, NUMBERS_INPUT, Co
 from components.train.vocabulary import CategoryIds
 
 MAX_BUCKET = 1024
+# Up to this many rows the id matrix is built row by row in Python, in its final layout.
+_ROW_WISE_IDS = 32
 _SIGNATURE = "serving_default"
 
 
@@ -110,24 +112,23 @@ class TflitePredictor:
         Raises:
             ServingError: when the interpreter fails (status 500).
         """
+        rows = batch.rows
         numbers = batch.number_matrix(self._numeric, np.float32)
         strings = batch.string_columns(self._categorical)
-        # The ids as Python lists and one conversion: a numpy call per feature costs more for one row.
-        ids = (
-            np.array(
-                [lookup.id_list(values) for (_, lookup), values in zip(self._lookups, strings, strict=True)],
-                dtype=np.int32,
-            )
-            .reshape(len(self._lookups), batch.rows)
-            .T
-        )
-        rows = batch.rows
+        # Ids are looked up in Python and converted once: a numpy call per feature costs more for one row.
+        id_lists = [
+            lookup.id_list(values) for (_, lookup), values in zip(self._lookups, strings, strict=True)
+        ]
+        if rows <= _ROW_WISE_IDS and id_lists:
+            ids = np.array(list(zip(*id_lists, strict=True)), dtype=np.int32)  # (rows, features) as it is
+        else:
+            ids = np.ascontiguousarray(np.array(id_lists, dtype=np.int32).reshape(len(id_lists), rows).T)
         if rows <= MAX_BUCKET:
-            return self._run(numbers, np.ascontiguousarray(ids))
+            return self._run(numbers, ids)
         probabilities = np.empty(rows, dtype=np.float64)
         for start in range(0, rows, MAX_BUCKET):
             stop = min(rows, start + MAX_BUCKET)
-            probabilities[start:stop] = self._run(numbers[start:stop], np.ascontiguousarray(ids[start:stop]))
+            probabilities[start:stop] = self._run(numbers[start:stop], ids[start:stop])
         return probabilities
 
     def _run(self, numbers: np.ndarray, ids: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ found is reported with its feature name and row index; the server answers it wit
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,8 @@ _UNSUPPORTED = ("strData", "binData", "customData")
 _NUMBER_TYPES = frozenset({int, float})
 _ABSENT = object()  # a jsonData record without the field (as opposed to an explicit null)
 _MAX_LISTED = 12
+# Up to this many rows the numbers are checked one by one in Python: fewer calls than numpy needs.
+_SCALAR_CHECK_ROWS = 4
 
 
 class RequestValidator:
@@ -227,6 +230,7 @@ class _Limits:
     integral: np.ndarray
     fractional_ok: np.ndarray
     any_integral: bool
+    rules: tuple[tuple[float, float, bool, bool], ...]  # (low, high, nullable, integral) per feature
 
 
 def _limits(features: tuple[FeatureSpec, ...]) -> _Limits:
@@ -244,6 +248,15 @@ def _limits(features: tuple[FeatureSpec, ...]) -> _Limits:
         integral=integral,
         fractional_ok=~integral,
         any_integral=bool(integral.any()),
+        rules=tuple(
+            (
+                -largest if f.minimum is None else float(f.minimum),
+                largest if f.maximum is None else float(f.maximum),
+                f.nullable,
+                f.kind is Kind.INT,
+            )
+            for f in features
+        ),
     )
 
 
@@ -261,13 +274,37 @@ def _numbers(features: tuple[FeatureSpec, ...], limits: _Limits, values: list[Se
                     f'"{feature.name}" row {row}: the number is too large', reason="OUT_OF_RANGE"
                 ) from exc
         raise
+    # Both checks say the same (a test holds them to it); for a few rows the Python loop is the cheaper.
+    fine = (
+        _scalars_fine(limits, values)
+        if matrix.shape[1] <= _SCALAR_CHECK_ROWS
+        else _matrix_fine(limits, matrix)
+    )
+    if not fine:
+        _raise_first_problem(features, limits, matrix, np.isnan(matrix))
+    return matrix
+
+
+def _matrix_fine(limits: _Limits, matrix: np.ndarray) -> bool:
+    """Whether every value keeps its feature's rules, in a dozen numpy calls whatever the rows."""
     missing = np.isnan(matrix)
     fine = ((matrix >= limits.low) & (matrix <= limits.high)) | (missing & limits.nullable)
     if limits.any_integral:
         fine &= limits.fractional_ok | missing | (matrix == np.floor(matrix))
-    if not fine.all():
-        _raise_first_problem(features, limits, matrix, missing)
-    return matrix
+    return bool(fine.all())
+
+
+def _scalars_fine(limits: _Limits, values: list[Sequence[Any]]) -> bool:
+    """``_matrix_fine`` over the request's own numbers (already known to convert to float64)."""
+    for (low, high, nullable, integral), column in zip(limits.rules, values, strict=True):
+        for value in column:
+            number = float(value)
+            if number != number:  # NaN: a null
+                if not nullable:
+                    return False
+            elif not low <= number <= high or (integral and number != math.floor(number)):
+                return False
+    return True
 
 
 def _raise_first_problem(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from seldon_core import wrapper
 from seldon_core.metrics import SeldonMetrics
 
 from components.errors import ModelUnavailableError
-from components.serving.model import FlightDelayModel, local_model_dir
+from components.serving.model import FlightDelayModel, RequestIds, local_model_dir
 from components.serving.rest_hooks import MAX_BODY_BYTES
 
 from .conftest import GOOD_RECORD, MODEL_VERSION
@@ -56,7 +57,10 @@ def test_a_prediction_carries_probabilities_names_version_and_request_id(client:
     assert body["meta"]["tags"] == {"model_name": "flight-delay", "model_version": MODEL_VERSION}
     again = client.post(PREDICT, json={"jsonData": records}).get_json()
     assert again["data"]["ndarray"] == rows
-    assert len(again["meta"]["puid"]) == 32  # generated when the caller sends none
+    generated = again["meta"]["puid"]  # when the caller sends none
+    assert len(generated) == 22 and int(generated, 16) >= 0
+    third = client.post(PREDICT, json={"jsonData": records}).get_json()["meta"]["puid"]
+    assert third != generated and third[:12] == generated[:12]  # one process: one prefix, a counter
 
 
 @pytest.mark.parametrize(
@@ -215,3 +219,16 @@ def test_a_schema_that_does_not_match_the_model_stops_the_load(
     shutil.rmtree(model_copy / model_file) if backend == "session" else (model_copy / model_file).unlink()
     with pytest.raises(ModelUnavailableError, match=missing):
         model.load()
+
+
+def test_generated_request_ids_differ_between_forked_workers() -> None:
+    ids = RequestIds()
+    parent = ids.next()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a gunicorn worker inherits the object built in the master
+        os.write(write, ids.next().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read, 64).decode()
+    assert len(child) == 22 and child[:12] != parent[:12]

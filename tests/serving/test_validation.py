@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from components.errors import BadRequestError
-from components.serving.schema import FieldPolicy, ServingSchema
+from components.ingest.contract import Kind
+from components.serving import validation
+from components.serving.schema import FeatureSpec, FieldPolicy, ServingSchema
 from components.serving.validation import parse_request, request_id
 
 from .conftest import GOOD_RECORD
@@ -198,3 +200,37 @@ def test_batches_above_the_limit_get_413(schema: ServingSchema) -> None:
 )
 def test_request_id_comes_from_meta_puid_when_sane(message: Any, expected: str | None) -> None:
     assert request_id(message) == expected
+
+
+def test_the_per_value_and_the_matrix_range_checks_always_agree() -> None:
+    # Small batches are checked value by value in Python, larger ones as one numpy matrix: the two must
+    # accept exactly the same numbers, or a request's fate would depend on its size.
+    rng = np.random.default_rng(17)
+    tricky = [0.0, -0.0, 0.5, 1.0, -1.0, 2359.0, 2359.5, 2360.0, 1e308, -1e308, 1.7976931348623157e308]
+    tricky += [float("nan"), float("inf"), float("-inf"), 5e-324, 2**53 + 1.0, -2.5, 12, 0]
+    for trial in range(400):
+        features = []
+        for index in range(int(rng.integers(1, 6))):
+            low = None if rng.random() < 0.3 else float(rng.choice([0.0, -10.0, 1.0, -1e308]))
+            high = None if rng.random() < 0.3 else float(rng.choice([2359.0, 10.0, 1e308, 0.5]))
+            if low is not None and high is not None and low > high:
+                low, high = high, low
+            features.append(
+                FeatureSpec(
+                    name=f"f{index}",
+                    kind=Kind.INT if rng.random() < 0.5 else Kind.FLOAT,
+                    required=True,
+                    nullable=bool(rng.random() < 0.5),
+                    minimum=low,
+                    maximum=high,
+                )
+            )
+        limits = validation._limits(tuple(features))
+        rows = int(rng.integers(1, 4))
+        values = [[tricky[int(rng.integers(len(tricky)))] for _ in range(rows)] for _ in features]
+        matrix = np.array(values, dtype=np.float64)
+        assert validation._scalars_fine(limits, values) == validation._matrix_fine(limits, matrix), (
+            trial,
+            features,
+            values,
+        )

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.serving.gc_freeze import freeze_loaded_objects
+
 
 class EchoModel:
     """Returns the request message unchanged (REST dict or gRPC ``SeldonMessage``)."""
+
+    def load(self) -> None:
+        """Freezes the loaded objects as the real model does, so the two processes compare like for like."""
+        freeze_loaded_objects()
 
     def predict_raw(self, message: Any) -> Any:
         """The request itself."""

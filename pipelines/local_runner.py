@@ -96,9 +96,28 @@ def _init_runner(settings: ProjectSettings, runner: Runner) -> None:
             "the docker runner mounts only the state folder into the steps; "
             f"the lineage store {settings.metadata_uri} must be a SQLite file inside {settings.state_dir}"
         )
+    _require_docker()
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    settings.state_dir.chmod(0o777)
+    _open_to_every_user(settings.state_dir)
     local.init(runner=local.DockerRunner(), pipeline_root=str(settings.state_dir), raise_on_error=True)
+
+
+def _require_docker() -> None:
+    import docker
+
+    try:
+        docker.from_env().ping()
+    except docker.errors.DockerException as exc:
+        raise ConfigError(f"the docker runner needs a running Docker daemon (make docker-up): {exc}") from exc
+
+
+def _open_to_every_user(state_dir: Path) -> None:
+    """Lets the steps' unprivileged user write what this process already made: the lineage store, the
+    registry lock, folders of earlier runs (``mlops run`` records its trigger before any step starts)."""
+    for path in (state_dir, *state_dir.rglob("*")):
+        if path.is_symlink() or path.stat().st_uid != os.getuid():
+            continue
+        path.chmod(0o777 if path.is_dir() else 0o666)
 
 
 @contextlib.contextmanager

@@ -1,24 +1,26 @@
-"""Runs the SavedModel's ``serving_default`` signature on validated columns, one call per request.
+"""The SavedModel backends: the ``serving_default`` signature on a validated batch, one call per request.
 
-The signature takes one (None, 1) tensor per raw feature: 22 feeds. Feeding them one by one costs more
-Python than the model costs TensorFlow, so both backends pack the request into two tensors - an
-(rows, numeric features) float32 matrix and an (rows, string features) string matrix - and split them
-back into the signature's inputs inside the graph. Measured per call on 2 shared cores (best of 25
-rounds; ``bench/bench_serving.py`` repeats this):
+The default inference path is the TFLite core (``tflite_predictor.py``); these two serve model folders
+without one, and remain the reference the core is compared with. The signature takes one (None, 1)
+tensor per raw feature: 22 feeds. Feeding them one by one costs more Python than the model costs
+TensorFlow, so both backends pack the request into two tensors - an (rows, numeric features) float32
+matrix and an (rows, string features) string matrix - and split them back into the signature's inputs
+inside the graph. Measured per call in process on 2 shared cores (``make bench-serving``, best of
+several rounds, one run):
 
-============================  =======  ========  =========
-path                          1 row    100 rows  1000 rows
-============================  =======  ========  =========
-signature, 22 eager feeds     605 us   1111 us   1123 us
-TF1 session, 22 feeds         345 us    759 us    675 us
-tf.function, 2 packed feeds   194 us    255 us    630 us
-TF1 session, 2 packed feeds   131 us    201 us    523 us
-============================  =======  ========  =========
+==================================  =======  ========  =========
+path                                1 row    100 rows  1000 rows
+==================================  =======  ========  =========
+signature, 22 eager feeds           402 us
+``function``: tf.function, packed   246 us    288 us    630 us
+``session``: TF1 session, packed    207 us    257 us    550 us
+``tflite``: LiteRT, TFLite core      13 us     73 us    500 us
+==================================  =======  ========  =========
 
-- ``session`` (default): the SavedModel graph imported into a ``tf.compat.v1.Session`` with its input
+- ``session``: the SavedModel graph imported into a ``tf.compat.v1.Session`` with its input
   placeholders mapped onto slices of the two packed placeholders, called through ``make_callable``.
 - ``function``: a ``tf.function`` with a fixed two-tensor input signature that slices and calls the
-  TF2 signature (public TF2 API only, ~1.5x the per-call cost of ``session``).
+  TF2 signature (public TF2 API only, slower than ``session``).
 
 Both read input names, dtypes and the single output's name from the signature itself; tests check they
 return the same probabilities as each other and as the plain signature.

@@ -17,6 +17,7 @@ from components.serving.process import ServerConfig, group_members, serve_model,
 from components.settings import ProjectSettings
 from pipelines.features import END_OF_DATA
 from pipelines.output import format_table, print_json
+from pipelines.serve_commands import running_server_record
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SERVER_FILE = "feature-server.json"
@@ -159,14 +160,7 @@ def serve_command(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 def running_feature_server(settings: ProjectSettings) -> dict[str, Any] | None:
     """The record of the feature server ``mlops features serve`` started, if it still runs."""
-    record_path = settings.state_dir / SERVER_FILE
-    if not record_path.is_file():
-        return None
-    record = dict(json.loads(record_path.read_text(encoding="utf-8")))
-    if group_members(int(record["pid"])):
-        return record
-    record_path.unlink()  # a server that died on its own leaves its record behind
-    return None
+    return running_server_record(settings.state_dir / SERVER_FILE)
 
 
 def _stop(record_path: Path, as_json: bool) -> int:

@@ -72,7 +72,7 @@ def serve(args: argparse.Namespace, settings: ProjectSettings) -> int:
     record_path = settings.state_dir / SERVER_FILE
     if args.stop:
         return _stop(record_path, args.json)
-    running = _running(record_path)
+    running = running_server_record(record_path)
     if running:
         raise ConfigError(
             f"a model server already runs at {running['http_url']} (stop it: mlops serve --stop)"
@@ -150,7 +150,8 @@ def serve(args: argparse.Namespace, settings: ProjectSettings) -> int:
     return 0
 
 
-def _running(record_path: Path) -> dict[str, Any] | None:
+def running_server_record(record_path: Path) -> dict[str, Any] | None:
+    """The record a background server left at ``record_path``, if its process group still runs."""
     if not record_path.is_file():
         return None
     record = dict(json.loads(record_path.read_text(encoding="utf-8")))
@@ -161,7 +162,7 @@ def _running(record_path: Path) -> dict[str, Any] | None:
 
 
 def _stop(record_path: Path, as_json: bool) -> int:
-    record = _running(record_path)
+    record = running_server_record(record_path)
     if record is None:
         print("no model server is running")
         return 0

@@ -41,8 +41,9 @@ $(FEATURES_VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 env: $(VENV)/.synced $(SERVING_VENV)/.synced $(FEATURES_VENV)/.synced ## Create or refresh the three environments (idempotent)
 
-run: env ## Run the continuous-training loop locally on the default data (kfp.local + SQLite ML Metadata)
+run: env ## Train from the feature store locally (kfp.local + SQLite ML Metadata), then load its online store
 	$(MLOPS) run
+	$(MLOPS) features materialize
 
 demo: env ## The closed loop: serve a Jan-Jun model, replay Jul-Dec, drift detected, retrained, canaried, promoted
 	$(PIPELINE_PY) -m pipelines.demo

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from functools import partial
 from typing import TypeVar
 
+from components.features.offline import OfflineFeatures
 from components.ingest.logic import load_year, select_months
 from components.schema.logic import load_schema
+from components.settings import ProjectSettings
 from components.statistics.logic import compute_statistics
 from components.validation.config import load_thresholds
 from components.validation.logic import validate_statistics
@@ -40,7 +42,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="runs per measurement; the median is shown")
     args = parser.parse_args()
 
-    year = load_year()
+    # The project's feature store (built on first use, as `make run` builds it).
+    year = load_year(OfflineFeatures(ProjectSettings.resolve().feature_repo))
     schema, thresholds = load_schema(), load_thresholds()
     # Drift is measured against a fixed month so every row of the table does the same validation work.
     previous = compute_statistics(select_months(year, [7]))

@@ -11,8 +11,10 @@ from collections import defaultdict
 
 import pandas as pd
 
+from components.features.offline import OfflineFeatures
 from components.ingest.logic import MONTHS, load_year, select_months
 from components.schema.logic import load_schema
+from components.settings import ProjectSettings
 from components.statistics.features import summarise
 from components.statistics.logic import Statistics, compute_statistics
 from components.validation.config import load_thresholds
@@ -84,7 +86,8 @@ def _catalogue(year: pd.DataFrame, month_stats: dict[int, Statistics]) -> dict[s
 
 
 def main() -> None:
-    year = load_year()
+    # The project's feature store (built on first use, as `make run` builds it).
+    year = load_year(OfflineFeatures(ProjectSettings.resolve().feature_repo))
     month_stats = {month: compute_statistics(select_months(year, [month])) for month in MONTHS}
     thresholds = load_thresholds().drift
 

@@ -15,6 +15,7 @@ METADATA_URI_VARIABLE = "MLOPS_METADATA_URI"
 DEFAULT_STATE_DIR = ".mlops"
 SERVING_VENV_VARIABLE = "MLOPS_SERVING_VENV"
 FEATURES_VENV_VARIABLE = "MLOPS_FEATURES_VENV"
+FEATURE_REPO_VARIABLE = "MLOPS_FEATURE_REPO"
 
 
 @dataclass(frozen=True)
@@ -24,10 +25,13 @@ class ProjectSettings:
     Attributes:
         state_dir: Folder for the lineage store, pipeline outputs and exported data.
         metadata_uri: ML Metadata connection (``sqlite:///...``, ``mysql://...``, ``grpc://...``).
+        feature_repo_dir: The feature store's folder when it is not the state folder's own (one store
+            shared by several state folders, as tests do).
     """
 
     state_dir: Path
     metadata_uri: str
+    feature_repo_dir: Path | None = None
 
     @property
     def pipeline_root(self) -> Path:
@@ -36,7 +40,7 @@ class ProjectSettings:
     @property
     def feature_repo(self) -> Path:
         """The feature store's folder: rendered Feast configuration, offline files, registry, online store."""
-        return self.state_dir / "features"
+        return self.feature_repo_dir or self.state_dir / "features"
 
     @property
     def registry_lock(self) -> Path:
@@ -56,7 +60,12 @@ class ProjectSettings:
         base = cwd or Path.cwd()
         state_dir = (base / environ.get(STATE_DIR_VARIABLE, DEFAULT_STATE_DIR)).resolve()
         default_uri = f"sqlite:///{state_dir / 'metadata.sqlite'}"
-        return cls(state_dir=state_dir, metadata_uri=environ.get(METADATA_URI_VARIABLE, default_uri))
+        feature_repo = environ.get(FEATURE_REPO_VARIABLE, "")
+        return cls(
+            state_dir=state_dir,
+            metadata_uri=environ.get(METADATA_URI_VARIABLE, default_uri),
+            feature_repo_dir=(base / feature_repo).resolve() if feature_repo else None,
+        )
 
 
 def configured_serving_venv(environ: Mapping[str, str] | None = None) -> Path | None:

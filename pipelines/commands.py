@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from components.errors import ConfigError
+from components.features.offline import OfflineFeatures
 from components.ingest.batch_io import read_batch, write_batch
 from components.ingest.logic import load_months
 from components.lineage import open_store
@@ -84,7 +85,7 @@ def batch_file_for_steps(data: Path, settings: ProjectSettings, runner: str) -> 
 
 
 def data_export(args: argparse.Namespace, settings: ProjectSettings) -> int:
-    frame = load_months([args.month])
+    frame = load_months([args.month], OfflineFeatures(settings.feature_repo))
     if args.corrupt:
         from components.validation.catalogue import bad_data_case
 

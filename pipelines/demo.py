@@ -335,6 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="pipeline argument")
     args = parser.parse_args(argv)
 
+    from components.features.offline import OfflineFeatures
     from components.ingest.logic import load_year, select_months
     from components.lineage import open_store
     from pipelines.cluster_runs import parse_params
@@ -363,7 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         steps={"canary": [20, 50, 100], "window_seconds": 15.0, "max_windows": 4, "poll_seconds": 1.0},
     )
     traffic = Traffic(settings, rollout, rate=args.rate)
-    year = load_year()
+    year = load_year(OfflineFeatures(settings.feature_repo))
     try:
         rollout.serve(first_model)
         with open_store(settings.metadata_uri) as store:

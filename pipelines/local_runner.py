@@ -69,6 +69,7 @@ def run_pipeline_locally(
         **arguments,
         "metadata_uri": settings.metadata_uri,
         "registry_lock": str(settings.registry_lock),
+        "feature_repo": str(settings.feature_repo),
         "request_id": request_id,
     }
     log_path = settings.state_dir / "logs" / f"{request_id}.log" if quiet else None

@@ -181,10 +181,11 @@ def _stop(record_path: Path, as_json: bool) -> int:
 
 
 def loadtest(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from components.features.offline import OfflineFeatures
     from components.ingest.logic import load_months
     from components.ingest.records import feature_records
 
-    records = feature_records(load_months([args.month]), limit=5_000)
+    records = feature_records(load_months([args.month], OfflineFeatures(settings.feature_repo)), limit=5_000)
     result = run_load(
         args.url,
         encode_payloads(records, batch=args.batch),

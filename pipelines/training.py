@@ -6,7 +6,9 @@ as steps: a gate step fails the run on bad data; the blessing decides the stage 
 The new batch (``eval_month`` of the default data, or the user's ``data_file``) is validated against the
 curated schema and, for drift, against the ``previous_month``; the training batch is validated too. The
 model trains on ``train_months`` (or ``train_data_file``) and is evaluated on the new batch, which is
-later in time than everything it learnt from.
+later in time than everything it learnt from. Every batch of the default data takes its weather, aircraft
+and 7-day delay features from the feature store (Feast's point-in-time join at each flight's scheduled
+departure hour), the same definitions the serving transformer looks up online.
 """
 
 from kfp import dsl
@@ -49,6 +51,8 @@ def continuous_training(
     registry_lock: str = "",
     infra_budgets_file: str = "",
     serving_venv: str = "",
+    feature_repo: str = "",
+    features_venv: str = "",
 ) -> str:
     """Runs the loop and returns the registered ``VERSION:STAGE``.
 
@@ -74,6 +78,8 @@ def continuous_training(
         registry_lock: File lock serialising registry writers on one machine ("" for none).
         infra_budgets_file: Infra-validation budgets (TOML); "" for the packaged defaults.
         serving_venv: The serving environment infra validation starts the model server from ("" for the default).
+        feature_repo: The feature store the batches' features are looked up in ("" builds one per step).
+        features_venv: The features environment that runs Feast ("" for the default).
     """
     lineage = {
         "metadata_uri": metadata_uri,
@@ -82,11 +88,12 @@ def continuous_training(
         "code_version": code_version,
     }
     run = {"request_id": request_id, "trigger": trigger}
+    store = {"feature_repo": feature_repo, "features_venv": features_venv}
 
-    previous_batch = ingest(months=[previous_month], data_file="", **run, **lineage)
+    previous_batch = ingest(months=[previous_month], data_file="", **store, **run, **lineage)
     previous_batch.set_display_name("ingest previous batch")
 
-    new_batch = ingest(months=[eval_month], data_file=data_file, **run, **lineage)
+    new_batch = ingest(months=[eval_month], data_file=data_file, **store, **run, **lineage)
     new_batch.set_display_name("ingest new batch")
     new_validation = validate(
         batch=new_batch.outputs["batch"],
@@ -97,7 +104,7 @@ def continuous_training(
     ).set_display_name("statistics + validation: new batch")
     new_gate = gate(report=new_validation.outputs["report"], **lineage).set_display_name("gate: new batch")
 
-    train_batch = ingest(months=train_months, data_file=train_data_file, **run, **lineage)
+    train_batch = ingest(months=train_months, data_file=train_data_file, **store, **run, **lineage)
     train_batch.set_display_name("ingest training batch")
     train_validation = validate(
         batch=train_batch.outputs["batch"],

@@ -9,6 +9,8 @@ from components.images import pipeline_image
 def ingest(
     months: list,
     data_file: str,
+    feature_repo: str,
+    features_venv: str,
     metadata_uri: str,
     run_id: str,
     pipeline: str,
@@ -17,15 +19,17 @@ def ingest(
     trigger: str,
     batch: dsl.Output[dsl.Dataset],
 ) -> None:
-    """Writes one batch in the data contract (months of 2013, or a copy of ``data_file`` when given)."""
+    """Writes one batch in the data contract: months of 2013 with their features from the feature store in
+    ``feature_repo`` (a private store built in the step when ""), or a copy of ``data_file`` when given."""
     from pathlib import Path
 
-    from components.ingest.step import as_months, materialise_batch
+    from components.ingest.step import as_months, feature_store, materialise_batch
     from components.lineage import open_store
 
     parameters = {
         "months": ",".join(str(month) for month in as_months(months)),
         "data_file": data_file,
+        "feature_repo": feature_repo,
         "request_id": request_id,
         "trigger": trigger,
     }
@@ -37,6 +41,11 @@ def ingest(
     ):
         if data_file:
             execution.add_input("source", "Dataset", uri=str(Path(data_file).resolve()))
-        summary = materialise_batch(Path(batch.path), months=as_months(months), data_file=data_file)
+        summary = materialise_batch(
+            Path(batch.path),
+            months=as_months(months),
+            data_file=data_file,
+            features=feature_store(feature_repo, features_venv),
+        )
         execution.add_output("batch", "Dataset", uri=batch.uri, properties=summary.as_properties())
     batch.metadata.update(summary.as_properties())

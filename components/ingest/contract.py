@@ -9,11 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-
-class Kind(StrEnum):
-    INT = "int"
-    FLOAT = "float"
-    STRING = "string"
+from components.features.catalog import FEATURES as STORE_FEATURES
+from components.features.catalog import Feature
+from components.features.catalog import Kind as Kind  # one value-kind vocabulary for batches and the store
 
 
 class Role(StrEnum):
@@ -31,11 +29,21 @@ class Column:
     nullable: bool = False
 
 
+def _looked_up(feature: Feature) -> Column:
+    # A feature with a recorded default is never missing; one whose default is "missing" may be.
+    return Column(feature.name, feature.kind, Role.FEATURE, feature.meaning, nullable=feature.default is None)
+
+
 LABEL = "delayed"
 DELAY_THRESHOLD_MINUTES = 15
 
 COLUMNS: tuple[Column, ...] = (
-    Column("time_hour", Kind.STRING, Role.KEY, "Scheduled departure hour, ISO 8601 UTC (joins weather)"),
+    Column(
+        "time_hour",
+        Kind.STRING,
+        Role.KEY,
+        "Scheduled departure hour, ISO 8601 UTC (the instant store features are looked up at)",
+    ),
     Column("year", Kind.INT, Role.KEY, "Year of scheduled departure (local time)"),
     Column("month", Kind.INT, Role.KEY, "Month of scheduled departure, 1-12 (the batch key)"),
     Column("day", Kind.INT, Role.FEATURE, "Day of month of scheduled departure"),
@@ -45,23 +53,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("sched_arr_time", Kind.INT, Role.FEATURE, "Scheduled arrival, HHMM local"),
     Column("carrier", Kind.STRING, Role.FEATURE, "Two-letter carrier code (e.g. UA, B6)"),
     Column("flight", Kind.INT, Role.KEY, "Flight number"),
-    Column("tailnum", Kind.STRING, Role.KEY, "Aircraft tail number (joins planes)", nullable=True),
+    Column("tailnum", Kind.STRING, Role.KEY, "Aircraft tail number (looks up aircraft facts)", nullable=True),
     Column("origin", Kind.STRING, Role.FEATURE, "Origin airport: EWR, JFK or LGA (the regional slice)"),
     Column("dest", Kind.STRING, Role.FEATURE, "Destination airport, FAA code"),
     Column("distance", Kind.INT, Role.FEATURE, "Distance between airports, miles"),
-    Column("temp", Kind.FLOAT, Role.FEATURE, "Temperature at origin, °F", nullable=True),
-    Column("dewp", Kind.FLOAT, Role.FEATURE, "Dew point at origin, °F", nullable=True),
-    Column("humid", Kind.FLOAT, Role.FEATURE, "Relative humidity at origin, %", nullable=True),
-    Column("wind_dir", Kind.FLOAT, Role.FEATURE, "Wind direction at origin, degrees", nullable=True),
-    Column("wind_speed", Kind.FLOAT, Role.FEATURE, "Wind speed at origin, mph", nullable=True),
-    Column("wind_gust", Kind.FLOAT, Role.FEATURE, "Wind gust at origin, mph (mostly missing)", nullable=True),
-    Column("precip", Kind.FLOAT, Role.FEATURE, "Precipitation at origin, inches", nullable=True),
-    Column("pressure", Kind.FLOAT, Role.FEATURE, "Sea-level pressure at origin, millibars", nullable=True),
-    Column("visib", Kind.FLOAT, Role.FEATURE, "Visibility at origin, miles", nullable=True),
-    Column("plane_year", Kind.FLOAT, Role.FEATURE, "Year the aircraft was manufactured", nullable=True),
-    Column("plane_seats", Kind.FLOAT, Role.FEATURE, "Seats in the aircraft", nullable=True),
-    Column("plane_engines", Kind.FLOAT, Role.FEATURE, "Number of engines", nullable=True),
-    Column("plane_engine", Kind.STRING, Role.FEATURE, "Engine type (e.g. Turbo-fan)", nullable=True),
+    *(_looked_up(feature) for feature in STORE_FEATURES),
     Column(
         LABEL, Kind.INT, Role.LABEL, f"1 when the flight arrived {DELAY_THRESHOLD_MINUTES}+ min late, else 0"
     ),

@@ -1,67 +1,101 @@
-"""Turns the raw nycflights13 tables into labelled monthly batches that follow the data contract.
+"""Turns the raw nycflights13 flights into labelled monthly batches that follow the data contract.
 
-This is the one place where flights meet weather and planes; every consumer (training, validation,
-export, tests) takes batches from here so the joins cannot drift apart.
+A batch is the flights' own booking-time columns and label, plus every feature the feature store holds
+(weather, aircraft facts, 7-day delay aggregates), looked up with Feast's point-in-time join at each
+flight's scheduled departure hour. Every consumer (training, validation, export, tests) takes batches from
+here, so the pipeline never joins tables itself and training sees exactly what serving looks up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol
 
 import pandas as pd
 
 from components.errors import DataContractError
+from components.features.catalog import (
+    CARRIER,
+    DEFAULTS,
+    FEATURE_NAMES,
+    FEATURES,
+    ORIGIN,
+    ROUTE,
+    TAILNUM,
+    TIMESTAMP_COLUMN,
+    Kind,
+)
 from components.ingest.contract import COLUMN_NAMES, DELAY_THRESHOLD_MINUTES, LABEL
-from components.ingest.source import RawTables, read_raw_tables
+from components.ingest.source import read_raw_tables
 
 YEAR = 2013
 MONTHS: tuple[int, ...] = tuple(range(1, 13))
 
 # Known only after take-off: keeping them would leak the label.
 POST_DEPARTURE_COLUMNS = ("dep_time", "dep_delay", "arr_time", "air_time", "arr_delay")
-WEATHER_COLUMNS = (
-    "temp",
-    "dewp",
-    "humid",
-    "wind_dir",
-    "wind_speed",
-    "wind_gust",
-    "precip",
-    "pressure",
-    "visib",
-)
-PLANE_COLUMNS = {
-    "year": "plane_year",
-    "seats": "plane_seats",
-    "engines": "plane_engines",
-    "engine": "plane_engine",
-}
 ROW_ORDER = ["time_hour", "sched_dep_time", "origin", "carrier", "flight"]
+# The store's entity for a flight with no tail number: no aircraft row has it, so its facts default.
+NO_TAILNUM = ""
 
 
-def join_tables(tables: RawTables) -> pd.DataFrame:
-    """Joins flights with hourly weather and aircraft facts, labels them, and drops leaking columns.
+class HistoricalFeatures(Protocol):
+    """Point-in-time store features for entity rows (``features.offline.OfflineFeatures``)."""
 
-    Flights without an arrival delay (cancelled or diverted) carry no label and are dropped. Missing
-    weather or aircraft facts stay missing: they are part of what real data looks like.
+    def historical(self, entities: pd.DataFrame) -> pd.DataFrame: ...
+
+
+def labelled_flights(flights: pd.DataFrame) -> pd.DataFrame:
+    """The flights that have a label, without what is known only after take-off, in a deterministic order.
+
+    Flights without an arrival delay (cancelled or diverted) carry no label and are dropped.
     """
-    flights = tables.flights[tables.flights["arr_delay"].notna()].copy()
-    flights[LABEL] = (flights["arr_delay"] >= DELAY_THRESHOLD_MINUTES).astype("int64")
-    flights = flights.drop(columns=list(POST_DEPARTURE_COLUMNS))
-
-    weather = tables.weather[["origin", "time_hour", *WEATHER_COLUMNS]]
-    planes = tables.planes[["tailnum", *PLANE_COLUMNS]].rename(columns=PLANE_COLUMNS)
-    planes = planes.astype({name: "float64" for name in ("plane_seats", "plane_engines")})
-
-    joined = flights.merge(weather, on=["origin", "time_hour"], how="left", validate="many_to_one")
-    joined = joined.merge(planes, on="tailnum", how="left", validate="many_to_one")
-    joined = joined.sort_values(ROW_ORDER, kind="mergesort").reset_index(drop=True)
-    return joined[list(COLUMN_NAMES)]
+    labelled = flights[flights["arr_delay"].notna()].copy()
+    labelled[LABEL] = (labelled["arr_delay"] >= DELAY_THRESHOLD_MINUTES).astype("int64")
+    labelled = labelled.drop(columns=list(POST_DEPARTURE_COLUMNS))
+    return labelled.sort_values(ROW_ORDER, kind="mergesort").reset_index(drop=True)
 
 
-def load_year(tables: RawTables | None = None) -> pd.DataFrame:
+def entity_rows(flights: pd.DataFrame) -> pd.DataFrame:
+    """The store's entity keys of each flight, looked up at its scheduled departure hour (UTC)."""
+    return pd.DataFrame(
+        {
+            ORIGIN: flights["origin"].astype(str),
+            TAILNUM: flights["tailnum"].fillna(NO_TAILNUM).astype(str),
+            CARRIER: flights["carrier"].astype(str),
+            ROUTE: flights["origin"].astype(str) + "-" + flights["dest"].astype(str),
+            TIMESTAMP_COLUMN: pd.to_datetime(flights["time_hour"], utc=True),
+        },
+        index=flights.index,
+    )
+
+
+def with_store_features(flights: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
+    """The flights with the looked-up features, in the contract's columns.
+
+    A feature the store had no row for takes the catalog's default, exactly as the serving transformer
+    does for an unknown entity; a default of "missing" stays missing and the model imputes it.
+    """
+    frame = flights.join(features[list(FEATURE_NAMES)], how="left")
+    recorded = {name: default for name, default in DEFAULTS.items() if default is not None}
+    frame = frame.fillna(value=recorded)
+    return frame[list(COLUMN_NAMES)].astype(STORE_DTYPES)
+
+
+# A store feature that may be missing is a float column even when its values are whole numbers.
+STORE_DTYPES: dict[str, str] = {
+    feature.name: "object"
+    if feature.kind is Kind.STRING
+    else "int64"
+    if feature.kind is Kind.INT and feature.default is not None
+    else "float64"
+    for feature in FEATURES
+}
+
+
+def load_year(store: HistoricalFeatures) -> pd.DataFrame:
     """All labelled flights of 2013 in the data contract, in a deterministic order."""
-    return join_tables(tables or read_raw_tables())
+    flights = labelled_flights(read_raw_tables().flights)
+    return with_store_features(flights, store.historical(entity_rows(flights)))
 
 
 def select_months(year: pd.DataFrame, months: Iterable[int]) -> pd.DataFrame:
@@ -77,6 +111,6 @@ def select_months(year: pd.DataFrame, months: Iterable[int]) -> pd.DataFrame:
     return year[year["month"].isin(wanted)].reset_index(drop=True)
 
 
-def load_months(months: Iterable[int], tables: RawTables | None = None) -> pd.DataFrame:
+def load_months(months: Iterable[int], store: HistoricalFeatures) -> pd.DataFrame:
     """The labelled batch of the given months of 2013."""
-    return select_months(load_year(tables), months)
+    return select_months(load_year(store), months)

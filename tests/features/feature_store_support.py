@@ -1,4 +1,4 @@
-"""Helpers shared by the feature-store tests: entity rows from real flights, and comparable values."""
+"""Helpers shared by the feature-store tests: comparable values."""
 
 from __future__ import annotations
 
@@ -6,21 +6,6 @@ import math
 from typing import Any
 
 import pandas as pd
-
-from components.features.catalog import CARRIER, ORIGIN, ROUTE, TAILNUM, TIMESTAMP_COLUMN
-
-
-def entity_frame(flights: pd.DataFrame) -> pd.DataFrame:
-    """The entity rows of flights in the data contract, looked up at their scheduled departure hour."""
-    return pd.DataFrame(
-        {
-            ORIGIN: flights["origin"].astype(str),
-            TAILNUM: flights["tailnum"].fillna("").astype(str),
-            CARRIER: flights["carrier"].astype(str),
-            ROUTE: (flights["origin"] + "-" + flights["dest"]).astype(str),
-            TIMESTAMP_COLUMN: pd.to_datetime(flights["time_hour"], utc=True),
-        }
-    ).reset_index(drop=True)
 
 
 def comparable(value: Any) -> Any:

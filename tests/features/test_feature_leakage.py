@@ -1,8 +1,9 @@
 """No feature value from after a flight's scheduled departure reaches its training row.
 
 Training rows get their features from Feast's ``get_historical_features`` at the scheduled departure
-hour. For sampled flights of January-June 2013 every feature is recomputed here from the raw tables
-using only what was known by then, and must match:
+hour. For sampled rows of the January-June training batch, exactly as the pipeline's ingest step writes
+it, every feature is recomputed here from the raw tables using only what was known by then, and must
+match:
 
 - the 7-day delay aggregates count exactly the flights of the carrier (route) that had *landed* in the
   7 days up to that instant (so never the flight itself, nor anything still in the air);
@@ -15,10 +16,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from feature_store_support import comparable, entity_frame
+from default_data import default_months
+from feature_store_support import comparable
 
 from components.features.catalog import AIRCRAFT, TIMESTAMP_COLUMN, WEATHER, WINDOW_DAYS
-from components.features.environment import FeatureEnvironment
+from components.ingest.logic import entity_rows
 from components.ingest.source import RawTables, read_raw_tables
 
 SAMPLE = 1_500
@@ -30,16 +32,11 @@ def raw() -> RawTables:
 
 
 @pytest.fixture(scope="module")
-def training_rows(
-    feature_env: FeatureEnvironment, raw: RawTables, tmp_path_factory: pytest.TempPathFactory
-) -> pd.DataFrame:
-    flights = raw.flights[raw.flights["arr_delay"].notna() & (raw.flights["month"] <= 6)]
-    sample = flights.sample(SAMPLE, random_state=13)
-    folder = tmp_path_factory.mktemp("leakage")
-    entities = entity_frame(sample)
-    entities.to_parquet(folder / "entities.parquet", index=False)
-    feature_env.historical(folder / "entities.parquet", folder / "features.parquet")
-    return pd.read_parquet(folder / "features.parquet")
+def training_rows() -> pd.DataFrame:
+    """Sampled rows of the training batch with the entity keys and instant they were looked up with."""
+    batch = default_months(range(1, 7)).sample(SAMPLE, random_state=13)
+    lookup = entity_rows(batch)
+    return pd.concat([lookup, batch.drop(columns=[name for name in lookup.columns if name in batch])], axis=1)
 
 
 def _landings(flights: pd.DataFrame) -> pd.DataFrame:
@@ -75,7 +72,7 @@ def test_delay_aggregates_count_only_flights_landed_before_departure(
         since = np.searchsorted(landed, at - window, side="right")
         counts = upto - since
         rates = np.where(counts > 0, (late_before[upto] - late_before[since]) / np.maximum(counts, 1), np.nan)
-        got_counts = rows[f"{key}_arrivals_7d"].fillna(0).to_numpy()
+        got_counts = rows[f"{key}_arrivals_7d"].to_numpy()
         got_rates = rows[f"{key}_delay_rate_7d"].to_numpy(dtype=float)
         same_rate = np.isclose(got_rates, rates, rtol=0, atol=1e-12) | (np.isnan(got_rates) & np.isnan(rates))
         for index in np.flatnonzero((got_counts != counts) | ~same_rate):

@@ -32,6 +32,7 @@ def test_materialisation_is_a_recorded_incremental_pipeline_run(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.delenv("MLOPS_FEATURE_REPO")  # this state folder's own store, not the session's
     settings = ProjectSettings.resolve()
     # A copy of the shared store (materialised up to July, conftest.MATERIALIZED_UNTIL), so the other tests keep theirs as it is.
     shutil.copytree(feature_env.repo, settings.feature_repo)

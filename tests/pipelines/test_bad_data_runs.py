@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from default_data import default_months
 
-from components.ingest.logic import load_months
 from components.lineage import open_store
 from components.registry import ModelRegistry
 from components.settings import ProjectSettings
@@ -33,7 +33,7 @@ ISSUE_CASES = (
 
 @pytest.fixture(scope="module")
 def july_sample() -> pd.DataFrame:
-    return load_months([7]).sample(n=2_000, random_state=3).sort_index().reset_index(drop=True)
+    return default_months([7]).sample(n=2_000, random_state=3).sort_index().reset_index(drop=True)
 
 
 @pytest.mark.parametrize("name", ISSUE_CASES)

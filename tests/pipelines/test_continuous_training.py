@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from ct_support import run, seed_production
+from default_data import default_months
 
 from components.evaluate.blessing import load_verdict
 from components.ingest.batch_io import write_batch
 from components.ingest.contract import FEATURE_NAMES, LABEL
-from components.ingest.logic import load_months
 from components.lineage import open_store
 from components.registry import ModelRegistry
 from components.registry.report import version_lineage
@@ -102,7 +102,7 @@ def assert_artifacts_are_what_they_promise(settings: ProjectSettings, run_id: st
 def test_worse_candidate_is_rejected_and_production_unchanged(
     with_production: ProjectSettings, tmp_path: Path
 ) -> None:
-    shuffled = load_months([6])
+    shuffled = default_months([6])
     shuffled[LABEL] = np.random.default_rng(0).permutation(shuffled[LABEL].to_numpy())
     outcome = run(with_production, train_data_file=str(write_batch(shuffled, tmp_path / "shuffled.parquet")))
     assert outcome.succeeded, outcome.error

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from ct_support import seed_production
+from default_data import default_months
 
-from components.ingest.logic import load_months
 from components.ingest.records import feature_records
 from components.serving.process import group_members
 from pipelines.cli import main
@@ -39,7 +39,7 @@ def test_serve_predict_load_and_stop(
     address = json.loads(capsys.readouterr().out)
     try:
         assert address["version"] == "v1" and address["stage"] == "production"
-        row = feature_records(load_months([8]), limit=1)[0]
+        row = feature_records(default_months([8]), limit=1)[0]
         status, answer = post(address["predictions_url"], {"jsonData": row})
         assert status == 200
         assert answer["meta"]["tags"]["model_version"] == "v1"

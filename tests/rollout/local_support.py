@@ -6,7 +6,8 @@ import functools
 import threading
 from collections import Counter
 
-from components.ingest.logic import load_months
+from default_data import default_months
+
 from components.ingest.records import feature_records
 from components.rollout.http_json import post_json
 from components.serving.loadtest import LoadResult, encode_payloads, run_load
@@ -16,7 +17,7 @@ CHUNK_SECONDS = 2.0
 
 @functools.cache
 def _records(limit: int) -> tuple[dict[str, object], ...]:
-    frame = load_months([8])
+    frame = default_months([8])
     labels = frame["delayed"].tolist()
     return tuple(
         {**record, "delayed": int(label)}

@@ -43,6 +43,10 @@ GOOD_RECORD: dict[str, Any] = {
     "plane_seats": 178.0,
     "plane_engines": 2.0,
     "plane_engine": "Turbo-fan",
+    "carrier_arrivals_7d": 1120,
+    "carrier_delay_rate_7d": 0.21,
+    "route_arrivals_7d": 85,
+    "route_delay_rate_7d": 0.18,
 }
 
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from default_data import default_year
 
-from components.ingest.logic import load_year, select_months
+from components.ingest.logic import select_months
 from components.train.artifact import export_model
 from components.train.hyperparameters import HyperParameters
 from components.train.logic import TrainedModel, train_model
@@ -26,7 +27,7 @@ def every_nth(frame: pd.DataFrame, stride: int = STRIDE) -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def year() -> pd.DataFrame:
-    return load_year()
+    return default_year()
 
 
 @pytest.fixture(scope="session")

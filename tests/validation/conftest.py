@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from default_data import default_year
 
 from components.ingest.batch_io import write_batch
-from components.ingest.logic import MONTHS, load_year, select_months
+from components.ingest.logic import MONTHS, select_months
 from components.schema.logic import Schema, load_schema
 from components.statistics.logic import Statistics, compute_statistics
 from components.validation.logic import ValidationResult, validate_batch_file
@@ -20,7 +21,7 @@ SAMPLE_SEED = 7
 
 @pytest.fixture(scope="session")
 def year() -> pd.DataFrame:
-    return load_year()
+    return default_year()
 
 
 @pytest.fixture(scope="session")

@@ -117,7 +117,7 @@ def test_markdown_summary_lists_the_most_missing_features_first(july_sample_stat
 
     assert text.startswith("## July\n")
     assert "- rows: 3,000" in text
-    assert "- features: 28 (22 numeric, 6 categorical)" in text
+    assert "- features: 32 (26 numeric, 6 categorical)" in text
     rows = [line for line in text.splitlines() if line.startswith("| `")]
     assert rows[0].startswith("| `wind_gust` |")
     assert len(rows) == 5

@@ -43,10 +43,11 @@ from components.serving.batching import RowPredictor, coalescing
 from components.serving.chaos import read_fault
 from components.serving.feature_batch import FeatureBatch
 from components.serving.gc_freeze import freeze_loaded_objects
+from components.serving.metric_table import install_atomic_update
 from components.serving.request_log import RequestLog, rejected_record, served_record
 from components.serving.rest_hooks import error_blueprint
 from components.serving.schema import SCHEMA_FILE, ServingSchema
-from components.serving.telemetry import Telemetry
+from components.serving.telemetry import DEFAULT_FLUSH_SECONDS, Telemetry
 from components.serving.validation import DEFAULT_MAX_ROWS, RequestValidator, request_id
 
 logger = logging.getLogger(__name__)
@@ -72,9 +73,17 @@ class FlightDelayModel:
         tf_threads: Inference threads per server process (LiteRT or TensorFlow).
         coalesce: Let concurrent requests of one process share model calls
             (``components/serving/batching.py``).
+        metrics_flush_seconds: How often a worker hands its counts to Seldon: one response per interval
+            carries them in ``meta.metrics``, the others carry none and cost Seldon nothing; 0 puts
+            them in every response. A worker's last partial interval goes out with its next request or
+            ``/health/status`` call (``components/serving/telemetry.py``).
+
+    Constructing one makes Seldon's metric-table update atomic in this process and the workers it forks
+    (``components/serving/metric_table.py``): without that, concurrent requests lose counts.
 
     Raises:
         ModelUnavailableError: when the folder, its schema or its metadata cannot be read.
+        ConfigError: for a negative or non-finite ``metrics_flush_seconds``.
     """
 
     def __init__(
@@ -86,6 +95,7 @@ class FlightDelayModel:
         backend: str = "auto",
         tf_threads: int = 1,
         coalesce: bool = True,
+        metrics_flush_seconds: float = DEFAULT_FLUSH_SECONDS,
     ) -> None:
         self.model_dir = local_model_dir(model_uri)
         # Cheap reads happen here, in the gunicorn master, so a broken folder fails the start at once;
@@ -107,9 +117,9 @@ class FlightDelayModel:
         # Fault injection for rollout tests; refused unless the server runs in chaos mode.
         self.fault = read_fault(self.model_dir, os.environ)
         self._fault_rng = random.Random()
-        self.telemetry = Telemetry()
+        self.telemetry = Telemetry(flush_seconds=metrics_flush_seconds)
+        install_atomic_update()
         self._predictor: RowPredictor[FeatureBatch] | None = None
-        self._logged_dropped = 0
         self._request_ids = RequestIds()
         self.model_error_handler = error_blueprint()
 
@@ -156,7 +166,7 @@ class FlightDelayModel:
             )
         response = {
             "data": {"names": [OUTPUT_NAME], "ndarray": [[value] for value in values]},
-            "meta": {"puid": puid, "tags": self.tags(), "metrics": self.metrics()},
+            "meta": self._meta(puid),
         }
         return _as_proto(response) if is_proto else response
 
@@ -178,10 +188,13 @@ class FlightDelayModel:
         return {"model_name": MODEL_NAME, "model_version": self.model_version}
 
     def metrics(self) -> list[dict[str, Any]]:
-        """Metric deltas since the last call, in Seldon's format (``components/serving/telemetry.py``)."""
-        if self.request_log is not None and self.request_log.dropped != self._logged_dropped:
-            self.telemetry.dropped_log_records(self.request_log.dropped - self._logged_dropped)
-            self._logged_dropped = self.request_log.dropped
+        """Every count not yet handed to Seldon, in Seldon's format (``components/serving/telemetry.py``).
+
+        Responses carry it once per flush interval; Seldon also calls this on ``/health/status``
+        (tagging the series ``method="health"``), which publishes a worker's last partial interval.
+        """
+        if self.request_log is not None:
+            self.telemetry.log_records_dropped(self.request_log.dropped)
         return self.telemetry.drain()
 
     def init_metadata(self) -> dict[str, Any]:
@@ -229,9 +242,16 @@ class FlightDelayModel:
                 "reason": error.reason,
                 "status": "FAILURE",
             },
-            "meta": {"puid": puid, "tags": self.tags(), "metrics": self.metrics()},
+            "meta": self._meta(puid),
         }
         return _as_proto(response) if is_proto else response
+
+    def _meta(self, puid: str) -> dict[str, Any]:
+        meta: dict[str, Any] = {"puid": puid, "tags": self.tags()}
+        # Seldon's wrapper adds a response's meta.metrics to its table; most responses bring none.
+        if self.telemetry.due() and (metrics := self.metrics()):
+            meta["metrics"] = metrics
+        return meta
 
 
 class RequestIds:

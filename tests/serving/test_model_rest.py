@@ -145,6 +145,7 @@ def test_custom_metrics_count_outcomes_and_score_bins(served: tuple[FlightDelayM
     client, seldon_metrics = served[1]
     client.post(PREDICT, json={"jsonData": [GOOD_RECORD] * 3})
     client.post(PREDICT, json={"jsonData": dict(GOOD_RECORD, origin="BOS")})
+    client.get("/health/status")  # publishes what the current flush interval has counted
     exposition = wrapper.get_metrics_microservice(seldon_metrics).test_client().get(wrapper.METRICS_ENDPOINT)
     text = exposition.get_data(as_text=True)
 

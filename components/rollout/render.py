@@ -15,6 +15,12 @@ Layout, per strategy (``README.md`` shows each one rendered):
 - bandit: one predictor whose graph is a ROUTER running ``components.rollout.router.BanditRouter``
   from the serving image over the two models; its state is a SQLite file on a volume the router's
   replicas share, so the manifests include that PersistentVolumeClaim.
+
+With a feature server (``DeploymentPlan.feature_server_url``), every model of every strategy is fronted
+by the feature-store TRANSFORMER (``components.features.transformer.FeatureTransformer``, serving image):
+requests carry booking-time fields, the transformer looks the rest up and passes full rows to its model.
+Each transformer reads the serving schema of the version it fronts (its own ``modelUri``), so a
+candidate that reads other store features than the main version gets exactly its own.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlparse
 
 import yaml
 
@@ -43,6 +50,7 @@ API_VERSION = "machinelearning.seldon.io/v1"
 KIND = "SeldonDeployment"
 MODEL_CLASS = "components.serving.model.FlightDelayModel"
 ROUTER_CLASS = "components.rollout.router.BanditRouter"
+TRANSFORMER_CLASS = "components.features.transformer.FeatureTransformer"
 # Where Seldon's storage initializer puts the model folder for a graph unit with a modelUri.
 MOUNTED_MODEL_PATH = "/mnt/models"
 BANDIT_STATE_DIR = "/var/lib/bandit"
@@ -85,7 +93,10 @@ class DeploymentPlan:
         image: The serving image.
         annotations: Extra metadata annotations (the rollout state lives here).
         bandit: The bandit router's policy.
-        resources: Requests and limits of each model container.
+        resources: Requests and limits of each model container (and of each transformer's).
+        feature_server_url: Feast's feature server as the model servers reach it
+            (``http://feature-server:6566`` in the namespace of ``manifests/base/features``). When set,
+            every model is fronted by the feature-store TRANSFORMER; empty, models take full rows.
     """
 
     main: ServedVersion
@@ -103,6 +114,7 @@ class DeploymentPlan:
             "limits": {"cpu": "1", "memory": "1Gi"},
         }
     )
+    feature_server_url: str = ""
 
 
 def render_manifests(plan: DeploymentPlan) -> list[dict[str, Any]]:
@@ -126,6 +138,7 @@ def render_seldon_deployment(plan: DeploymentPlan) -> dict[str, Any]:
     """
     check_dns_subdomain(plan.name, "deployment name")
     check_dns_label(plan.namespace, "namespace")
+    _check_feature_server_url(plan.feature_server_url)
     for key, value in plan.annotations.items():
         check_qualified_key(key, "annotation key")
         if not isinstance(value, str):
@@ -175,6 +188,12 @@ def to_yaml(objects: Sequence[Mapping[str, Any]]) -> str:
 def unit_name(plan: DeploymentPlan, served: ServedVersion) -> str:
     """The graph unit and container name of a version: ``<deployment>-<version>``, a DNS label."""
     return check_dns_label(to_dns_label(f"{plan.name}-{served.version}"), "graph unit name")
+
+
+def transformer_name(plan: DeploymentPlan, served: ServedVersion) -> str:
+    """The graph unit and container name of the transformer in front of a version:
+    ``<deployment>-<version>-features``, a DNS label."""
+    return check_dns_label(f"{unit_name(plan, served)}-features", "transformer unit name")
 
 
 def _labels(plan: DeploymentPlan) -> dict[str, str]:
@@ -270,9 +289,11 @@ def _bandit_predictor(plan: DeploymentPlan, candidate: ServedVersion) -> dict[st
 
 
 def _model_unit(plan: DeploymentPlan, served: ServedVersion) -> dict[str, Any]:
+    """The graph node serving a version: its MODEL unit, behind its transformer when there is a feature
+    server."""
     if not served.model_uri:
         raise RolloutError(f"version {served.version} has no model URI to deploy from")
-    return {
+    model = {
         "name": unit_name(plan, served),
         "type": "MODEL",
         "modelUri": served.model_uri,
@@ -281,15 +302,40 @@ def _model_unit(plan: DeploymentPlan, served: ServedVersion) -> dict[str, Any]:
             {"name": "model_version", "value": served.version, "type": "STRING"},
         ],
     }
+    if not plan.feature_server_url:
+        return model
+    # The transformer reads the version's serving schema (which store features it takes) from the same
+    # model folder, downloaded into its own container by Seldon's storage initializer.
+    return {
+        "name": transformer_name(plan, served),
+        "type": "TRANSFORMER",
+        "modelUri": served.model_uri,
+        "parameters": [
+            {"name": "feature_server_url", "value": plan.feature_server_url, "type": "STRING"},
+            {"name": "model_uri", "value": MOUNTED_MODEL_PATH, "type": "STRING"},
+        ],
+        "children": [model],
+    }
 
 
 def _model_component(plan: DeploymentPlan, served: ServedVersion) -> dict[str, Any]:
-    return {
-        "spec": {
-            "securityContext": _pod_security(),
-            "containers": [_container(plan, unit_name(plan, served), MODEL_CLASS, "MODEL")],
-        },
-    }
+    # A transformer shares its model's pod: the executor reaches both over localhost.
+    containers = [_container(plan, unit_name(plan, served), MODEL_CLASS, "MODEL")]
+    if plan.feature_server_url:
+        containers.insert(
+            0, _container(plan, transformer_name(plan, served), TRANSFORMER_CLASS, "TRANSFORMER")
+        )
+    return {"spec": {"securityContext": _pod_security(), "containers": containers}}
+
+
+def _check_feature_server_url(url: str) -> None:
+    if not url:
+        return
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.path not in ("", "/"):
+        raise RolloutError(
+            f"feature server URL {url!r} is not http(s)://host[:port], e.g. http://feature-server:6566"
+        )
 
 
 def _container(plan: DeploymentPlan, name: str, component_class: str, service_type: str) -> dict[str, Any]:

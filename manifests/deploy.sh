@@ -187,6 +187,7 @@ push_images() {
   read_pins
   say "pipeline image $PIPELINE_PIN"
   say "serving image  $SERVING_PIN"
+  say "features image $FEATURES_PIN"
 }
 
 read_pins() {
@@ -194,7 +195,7 @@ read_pins() {
   pins=$("$PYTHON" - "$IMAGES_JSON" <<'EOF'
 import json, re, sys
 document = json.load(open(sys.argv[1]))
-for dependency_set in ("pipeline", "serving"):
+for dependency_set in ("pipeline", "serving", "features"):
     pinned = str(document.get(dependency_set, {}).get("pinned", ""))
     if not re.fullmatch(r"[^@\s]+@sha256:[0-9a-f]{64}", pinned):
         sys.exit(f"{sys.argv[1]} has no digest for the {dependency_set} image")
@@ -203,6 +204,7 @@ EOF
 ) || fail "the image digests in $IMAGES_JSON are incomplete" "run make push REGISTRY=$REGISTRY again"
   PIPELINE_PIN=$(sed -n 1p <<<"$pins")
   SERVING_PIN=$(sed -n 2p <<<"$pins")
+  FEATURES_PIN=$(sed -n 3p <<<"$pins")
 }
 
 # --- 4. compile ---------------------------------------------------------------------------------
@@ -228,6 +230,7 @@ generate_secrets() {
   # A fresh checkout (a CI runner) deploying to a cluster that already has them takes them back.
   restore_secret_env metadata-store "$(overlay_dir)/secrets/metadata-store.env"
   restore_secret_env object-store "$objects"
+  restore_secret_env feature-store "$(overlay_dir)/secrets/feature-store.env"
   if [ ! -s "$objects" ]; then
     # A cluster whose object store already has its own credentials keeps them.
     access=$(kubectl -n kubeflow get secret mlpipeline-minio-artifact -o jsonpath='{.data.accesskey}' 2>/dev/null | base64 -d || true)
@@ -328,7 +331,7 @@ write_overlay_kustomization() {
   local relative
   relative=$(realpath --relative-to="$target" "$(overlay_dir)")
   cat >"$target/kustomization.yaml" <<EOF
-# Written by manifests/deploy.sh: overlay $OVERLAY with the images pinned by the digests just pushed.
+# Written by manifests/deploy.sh: overlay $OVERLAY with our images pinned by the digests just pushed.
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources:
@@ -340,6 +343,9 @@ images:
   - name: $(overlay_image_name flights-mlops-serving)
     newName: ${SERVING_PIN%@*}
     digest: ${SERVING_PIN#*@}
+  - name: $(overlay_image_name flights-mlops-features)
+    newName: ${FEATURES_PIN%@*}
+    digest: ${FEATURES_PIN#*@}
 EOF
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates an overlay's git-ignored secret env files with random values, once: an existing file is kept
 # (the metadata store's data was initialised with its password). Kustomize's secretGenerator turns them
-# into the metadata-store and object-store Secrets.
+# into the metadata-store, object-store and feature-store Secrets.
 # Usage: manifests/generate-secrets.sh OVERLAY_DIR
 #   OBJECT_STORE_ACCESS_KEY / OBJECT_STORE_SECRET_KEY  adopt an object store's existing credentials
 #   instead of new random ones (make deploy passes those of a cluster whose store already has them).
@@ -47,4 +47,13 @@ RCLONE_CONFIG_S3_SECRET_ACCESS_KEY=$secret_key
 RCLONE_CONFIG_S3_ENDPOINT=http://minio-service.kubeflow.svc.cluster.local:9000
 ENV
   echo "generated $objects"
+fi
+
+features="$overlay/secrets/feature-store.env"
+if [ ! -s "$features" ]; then
+  # Hex: Feast's Redis connection string (host:port,password=...) is split at its commas.
+  cat >"$features" <<ENV
+REDIS_PASSWORD=$(random 24)
+ENV
+  echo "generated $features"
 fi

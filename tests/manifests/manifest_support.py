@@ -24,7 +24,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 MANIFESTS = PROJECT / "manifests"
 SCHEMAS = MANIFESTS / "schemas"
 OVERLAYS = ("kind", "minikube", "staging", "production")
-OUR_IMAGES = ("flights-mlops-pipeline", "flights-mlops-serving")
+OUR_IMAGES = ("flights-mlops-pipeline", "flights-mlops-serving", "flights-mlops-features")
 DEFINITIONS_URI = "https://kubernetes.io/api/_definitions.json"
 # Custom resources we write, and the vendored schema of each (see manifests/schemas/README.md).
 CRD_SCHEMAS = {

@@ -1,5 +1,5 @@
 """End to end on a real cluster: `make deploy`, the first run succeeds, lineage lands in the cluster's
-store, and the scheduled run's CronJob starts a run too.
+store, the feature store is ready, and the scheduled run's CronJob starts a run too.
 
 Opt-in (it builds images, creates or uses a cluster and takes 20-40 minutes):
 
@@ -132,6 +132,20 @@ def test_the_run_recorded_its_lineage_and_registered_a_version(
         [mlops, "models", "list", "--json"], env=env, capture_output=True, text=True, check=True
     )
     assert json.loads(models.stdout), "the run registered no model version"
+
+
+def test_the_feature_store_is_ready(deployed: dict[str, str]) -> None:
+    # Readiness: Redis answers PING with its password, the feature server its /health.
+    kubectl(
+        "-n",
+        "flights-mlops",
+        "wait",
+        "--for=condition=Available",
+        "deployment/feature-redis",
+        "deployment/feature-server",
+        "--timeout=300s",
+        timeout=360,
+    )
 
 
 def test_the_scheduled_run_starts_a_run(deployed: dict[str, str]) -> None:

@@ -17,6 +17,7 @@ SCRIPT = MANIFESTS / "deploy.sh"
 BASH = shutil.which("bash") or "/bin/bash"
 PIPELINE_PIN = "registry.example:5000/team/flights-mlops-pipeline@sha256:" + "1" * 64
 SERVING_PIN = "registry.example:5000/team/flights-mlops-serving@sha256:" + "2" * 64
+FEATURES_PIN = "registry.example:5000/team/flights-mlops-features@sha256:" + "3" * 64
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -28,7 +29,15 @@ def run(args: list[str], env: dict[str, str], cwd: Path | None = None) -> subpro
 @pytest.fixture
 def render_env(tmp_path: Path) -> dict[str, str]:
     images = tmp_path / "images.json"
-    images.write_text(json.dumps({"pipeline": {"pinned": PIPELINE_PIN}, "serving": {"pinned": SERVING_PIN}}))
+    images.write_text(
+        json.dumps(
+            {
+                "pipeline": {"pinned": PIPELINE_PIN},
+                "serving": {"pinned": SERVING_PIN},
+                "features": {"pinned": FEATURES_PIN},
+            }
+        )
+    )
     kubectl()
     return {
         **os.environ,
@@ -52,7 +61,7 @@ def test_render_pins_our_images_by_the_pushed_digests(render_env: dict[str, str]
     assert result.returncode == 0, result.stderr
     objects: list[dict[str, Any]] = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
     images = {container["image"] for obj in objects for container in containers(obj)}
-    assert images == {PIPELINE_PIN, "mysql:8.0.40"}
+    assert images == {PIPELINE_PIN, FEATURES_PIN, "mysql:8.0.40", "redis:7.2.11-alpine"}
     checker = SchemaChecker(SCHEMAS / "kubernetes-v1.32")
     assert not [v for obj in objects for v in checker.violations(obj)]
 

@@ -25,6 +25,10 @@ def by_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [obj for obj in objects if obj["kind"] == kind]
 
 
+def named(objects: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    return next(obj for obj in by_kind(objects, kind) if obj["metadata"]["name"] == name)
+
+
 def read_env(path: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
 
@@ -51,7 +55,7 @@ def test_overlay_renders_every_part_into_its_namespace(
     ]:
         assert expected in names, f"{overlay} lacks {expected}"
     secrets = {obj["metadata"]["name"].rsplit("-", 1)[0] for obj in by_kind(objects, "Secret")}
-    assert secrets == {"metadata-store", "object-store"}
+    assert secrets == {"metadata-store", "object-store", "feature-store"}
 
 
 def test_platform_objects_live_in_the_shared_namespaces(rendered: dict[str, list[dict[str, Any]]]) -> None:
@@ -71,9 +75,8 @@ def test_staging_and_production_differ_where_environments_should(
         return by_kind(rendered[overlay], "CronJob")[0]["spec"]["schedule"]
 
     def storage(overlay: str) -> str:
-        return by_kind(rendered[overlay], "PersistentVolumeClaim")[0]["spec"]["resources"]["requests"][
-            "storage"
-        ]
+        claim = named(rendered[overlay], "PersistentVolumeClaim", "metadata-mysql")
+        return claim["spec"]["resources"]["requests"]["storage"]
 
     def experiment(overlay: str) -> str:
         return by_kind(rendered[overlay], "ConfigMap")[0]["data"]["KFP_EXPERIMENT"]
@@ -99,7 +102,7 @@ def test_workloads_reference_the_generated_secret_by_its_hashed_name(
     container = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
     uri = next(env for env in container["env"] if env["name"] == "MLOPS_METADATA_URI")
     assert uri["valueFrom"]["secretKeyRef"] == {"name": secret_name, "key": "MLOPS_METADATA_URI"}
-    mysql = by_kind(objects, "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]
+    mysql = named(objects, "Deployment", "metadata-mysql")["spec"]["template"]["spec"]["containers"][0]
     assert {env["valueFrom"]["secretKeyRef"]["name"] for env in mysql["env"]} == {secret_name}
 
 

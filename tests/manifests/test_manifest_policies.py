@@ -134,12 +134,12 @@ def test_our_images_are_named_bare_in_the_base_and_set_by_every_overlay(
 ) -> None:
     base_images = {
         container["image"]
-        for path in sorted((MANIFESTS / "base").glob("*.yaml"))
+        for path in sorted((MANIFESTS / "base").rglob("*.yaml"))
         for document in yaml.safe_load_all(path.read_text())
         if isinstance(document, dict)
         for container in containers(document)
     }
-    assert base_images == {"mysql", "flights-mlops-pipeline"}
+    assert base_images == {"mysql", "redis", "flights-mlops-pipeline", "flights-mlops-features"}
     for overlay in OVERLAYS:
         kustomization = yaml.safe_load((MANIFESTS / "overlays" / overlay / "kustomization.yaml").read_text())
         assert {image["name"] for image in kustomization["images"]} == set(OUR_IMAGES), overlay

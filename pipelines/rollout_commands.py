@@ -92,6 +92,14 @@ def register_parsers(subparsers: Any) -> None:
     render.add_argument("--strategy", default="canary", help="canary, shadow, ab or bandit")
     render.add_argument("--weight", type=int, help="the candidate's traffic share (default: the first step)")
     render.add_argument("--image", default=None, help="serving image (default: the project's)")
+    render.add_argument(
+        "--feature-server-url",
+        default="",
+        metavar="URL",
+        help="Feast's feature server as the model servers reach it (http://feature-server:6566 in the "
+        "namespace of manifests/base/features): every model is rendered behind the feature-store "
+        "TRANSFORMER, and requests carry booking-time fields only (default: none, models take full rows)",
+    )
     render.add_argument("--out", type=Path, help="write to this file instead of printing")
     _common(render)
     render.set_defaults(handler=rollout_render)
@@ -213,6 +221,7 @@ def rollout_render(args: argparse.Namespace, settings: ProjectSettings) -> int:
         name=args.name,
         namespace=args.namespace,
         image=args.image or serving_image(),
+        feature_server_url=args.feature_server_url,
     )
     text = to_yaml(render_manifests(plan))
     if args.out:

@@ -6,7 +6,7 @@ pyarrow releases the pipeline set cannot hold). They start this module in the fe
 prints one JSON object on stdout.
 
 Usage:
-    python -m components.features.worker apply --repo DIR [--raw-data DIR]
+    python -m components.features.worker apply --repo DIR [--raw-data DIR] [--config local|cluster]
     python -m components.features.worker materialize --repo DIR --end ISO [--start ISO]
     python -m components.features.worker historical --repo DIR --entities IN.parquet --out OUT.parquet
 """
@@ -16,10 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,35 +32,100 @@ from components.features.catalog import CONFIG_FILE, ENTITIES, FEATURE_REFS, TIM
 
 # Before the first instant any view holds (the aircraft snapshot is 2013-01-01T00:00Z).
 DATA_START = datetime(2012, 12, 1, tzinfo=UTC)
-TEMPLATE = Path(__file__).resolve().parent / "repo" / "feature_store.yaml"
+TEMPLATES = Path(__file__).resolve().parent / "repo"
+# The Feast configurations `apply` can render, by name: this machine's (SQLite online store, file
+# registry beside the data) and a cluster's (Redis online store; registry and Redis address from the
+# environment, as the manifests in manifests/base/features set them).
+CONFIGS = {"local": "feature_store.yaml", "cluster": "feature_store.cluster.yaml"}
+DEFAULT_CONFIG = "local"
+# What Feast expands when it reads its configuration (os.path.expandvars): $NAME and ${NAME}.
+_VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
+
+
+def config_template(name: str) -> Path:
+    """The configuration file named ``name`` (a key of ``CONFIGS``).
+
+    Raises:
+        FeatureStoreError: for a name that is not one of ``CONFIGS``.
+    """
+    if name not in CONFIGS:
+        known = ", ".join(sorted(CONFIGS))
+        raise FeatureStoreError(f"unknown feature store configuration {name!r}: use one of {known}")
+    return TEMPLATES / CONFIGS[name]
+
+
+def render_config(repo: Path, name: str) -> Path:
+    """Copies configuration ``name`` into ``repo`` as its ``feature_store.yaml``; returns that file.
+
+    Raises:
+        FeatureStoreError: for an unknown name, or a configuration that reads environment variables
+            which are not set.
+    """
+    template = config_template(name)
+    require_environment(template)
+    repo.mkdir(parents=True, exist_ok=True)
+    rendered = repo / CONFIG_FILE
+    shutil.copyfile(template, rendered)
+    return rendered
+
+
+def unset_variables(config: Path, environ: Mapping[str, str]) -> list[str]:
+    """The environment variables ``config`` reads that ``environ`` does not set, in order of use."""
+    names = (braced or bare for braced, bare in _VARIABLE.findall(config.read_text(encoding="utf-8")))
+    return list(dict.fromkeys(name for name in names if name not in environ))
+
+
+def require_environment(config: Path) -> None:
+    """Fails unless every variable ``config`` reads is set.
+
+    Feast leaves an unset variable as its literal text, so a missing registry variable would
+    silently become a file named ``${MLOPS_FEATURES_REGISTRY}`` in the working folder.
+
+    Raises:
+        FeatureStoreError: naming the unset variables.
+    """
+    missing = unset_variables(config, os.environ)
+    if missing:
+        raise FeatureStoreError(
+            f"{config.name} reads {', '.join(missing)}, which the environment does not set"
+        )
 
 
 def open_store(repo: Path) -> Any:
-    """The Feast store configured by ``repo/feature_store.yaml``."""
-    from feast import FeatureStore
+    """The Feast store configured by ``repo/feature_store.yaml``.
 
+    Raises:
+        FeatureStoreError: when ``repo`` holds no configuration, or its configuration reads environment
+            variables which are not set.
+    """
     if not (repo / CONFIG_FILE).is_file():
         raise FeatureStoreError(f"{repo} holds no feature store: run `mlops features apply` first")
+    require_environment(repo / CONFIG_FILE)
+
+    from feast import FeatureStore
+
     # The DuckDB offline store reads relative source paths from the working folder, not the repository's.
     os.chdir(repo)
     return FeatureStore(repo_path=str(repo.resolve()))
 
 
-def apply(repo: Path, raw_data: Path | None) -> dict[str, Any]:
-    """Renders the configuration into ``repo``, writes the offline Parquet files and registers every object."""
+def apply(repo: Path, raw_data: Path | None, config: str = DEFAULT_CONFIG) -> dict[str, Any]:
+    """Renders configuration ``config`` into ``repo``, writes the offline Parquet files and registers every
+    object. The configuration is checked first, before the offline rows take seconds to build."""
+    started = time.perf_counter()
+    render_config(repo, config)
+
     from components.features.definitions import repository_objects
     from components.features.sources import offline_tables
     from components.ingest.source import read_raw_tables
 
-    started = time.perf_counter()
-    repo.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(TEMPLATE, repo / CONFIG_FILE)
     rows = offline_tables(read_raw_tables(raw_data)).write(repo)
     built = time.perf_counter()
     store = open_store(repo)
     store.apply(repository_objects())
     return {
         "repo": str(repo),
+        "config": config,
         "rows": rows,
         "views": [view.name for view in VIEWS],
         "build_seconds": round(built - started, 3),
@@ -136,6 +202,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     apply_ = sub.add_parser("apply")
     apply_.add_argument("--raw-data", type=Path, default=None)
+    # Checked by `apply` rather than by argparse, so a wrong name is answered in JSON like every failure.
+    apply_.add_argument(
+        "--config",
+        default=DEFAULT_CONFIG,
+        metavar="{" + ",".join(sorted(CONFIGS)) + "}",
+        help=f"the Feast configuration to render (default: {DEFAULT_CONFIG})",
+    )
     materialize_ = sub.add_parser("materialize")
     materialize_.add_argument("--end", type=_instant, required=True)
     materialize_.add_argument("--start", type=_instant, default=None)
@@ -151,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "apply":
-            result = apply(args.repo, args.raw_data)
+            result = apply(args.repo, args.raw_data, args.config)
         elif args.command == "materialize":
             result = materialize(args.repo, args.end, args.start)
         else:

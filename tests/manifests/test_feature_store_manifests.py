@@ -1,5 +1,5 @@
 """The feature store in the cluster (manifests/base/features): Redis, Feast's feature server and the
-scheduled materialisation render in every overlay, are wired to each other and to the code they run,
+scheduled materialisation job render in every overlay, are wired to each other and to the code they run,
 and the NetworkPolicies let exactly the intended pods talk to them."""
 
 from __future__ import annotations
@@ -9,14 +9,15 @@ import re
 import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from manifest_support import OVERLAYS, PROJECT, containers, copy_with_secrets, pod_specs, versions
 
-from pipelines import cluster_runs, deploy_commands
-from pipelines.cli import build_parser
+from components.features import worker
+from pipelines.features import END_OF_DATA
 
 CLUSTER_CONFIG = PROJECT / "components" / "features" / "repo" / "feature_store.cluster.yaml"
 FEATURES_DOCKERFILE = PROJECT / "images" / "features.Dockerfile"
@@ -92,7 +93,8 @@ def test_redis_and_its_clients_share_the_generated_password(
     service = named(objects, "Service", "feature-redis")
     [port] = service["spec"]["ports"]
     server = named(objects, "Deployment", "feature-server")
-    for client in containers(server):
+    job = named(objects, "CronJob", "feature-materialization")
+    for client in [*containers(server), *containers(job)]:
         entries = client["env"]
         names = [entry["name"] for entry in entries]
         env = env_of(client)
@@ -181,59 +183,57 @@ def test_the_feature_store_secret_is_generated_hex_and_per_overlay(tmp_path: Pat
     assert "feature-store.env" not in again.stdout
 
 
-def scheduled_materialisation(objects: list[dict[str, Any]]) -> Any:
-    cronjob = named(objects, "CronJob", "feature-materialization")
-    [start] = containers(cronjob)
-    settings = next(obj for obj in objects if obj["kind"] == "ConfigMap")["data"]
-    args = [arg.replace("$(", "{").replace(")", "}").format(**settings) for arg in start["args"]]
-    assert start["command"][0] == "mlops"
-    return build_parser().parse_args([*start["command"][1:], *args])
+def worker_arguments(container_spec: dict[str, Any]) -> Any:
+    """The container's command line as the feature-store worker parses it."""
+    assert container_spec["command"] == ["python", "-m", "components.features.worker"], container_spec["name"]
+    return worker._parser().parse_args(container_spec["args"])
 
 
-def test_the_scheduled_materialisation_starts_the_compiled_pipeline_through_kfp(
+def test_the_materialisation_job_applies_the_cluster_configuration_then_loads_the_whole_window(
     rendered: dict[str, list[dict[str, Any]]],
 ) -> None:
-    from pipelines.features import PIPELINE_NAME, feature_materialization
-
-    parsed = scheduled_materialisation(rendered["production"])
-    assert parsed.handler is deploy_commands.start_run
-    assert parsed.pipeline == PIPELINE_NAME
-    assert (parsed.host, parsed.experiment) == (
-        "http://ml-pipeline.kubeflow.svc.cluster.local:8888",
-        "flights-mlops-production",
-    )
-    # Every argument it names is an input of the pipeline, and every required input is given.
-    params = cluster_runs.parse_params(parsed.param)
-    inputs = feature_materialization.component_spec.inputs
-    assert set(params) <= set(inputs)
-    required = {name for name, spec in inputs.items() if spec.default is None and not spec.optional}
-    fixed = {"metadata_uri", "code_version", "request_id"}
-    assert required <= set(params) | fixed
-    # Like the continuous-training schedule, it reaches the KFP API only (pipeline-scheduler-egress).
     cronjob = named(rendered["production"], "CronJob", "feature-materialization")
-    labels = cronjob["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
-    assert labels["app.kubernetes.io/name"] == "pipeline-scheduler"
+    spec = cronjob["spec"]
+    assert not spec.get("suspend", False)
+    assert spec["concurrencyPolicy"] == "Forbid"
+    pod = pod_spec(cronjob)
+    assert pod["restartPolicy"] == "Never"
+    # Init containers run to completion one by one before the main container: apply, then materialize.
+    [apply] = pod["initContainers"]
+    [materialize] = pod["containers"]
+    applied, loaded = worker_arguments(apply), worker_arguments(materialize)
+    assert (applied.command, applied.config, applied.raw_data) == ("apply", "cluster", None)
+    assert loaded.command == "materialize"
+    assert loaded.repo == applied.repo
+    # The whole window every run, the same instants the local route loads up to: nothing incremental.
+    assert loaded.start == worker.DATA_START
+    assert loaded.end == datetime.fromisoformat(END_OF_DATA)
+    # Both run the features image, the one the feature server runs.
+    server = named(rendered["production"], "Deployment", "feature-server")
+    assert {apply["image"], materialize["image"]} == {container(server, "feature-server")["image"]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="start-run always sends `trigger`, which the feature-materialization pipeline does not "
-    "declare; Kubeflow Pipelines refuses a run with parameters its pipeline does not declare",
-)
-def test_the_scheduled_materialisation_sends_only_arguments_the_pipeline_declares(
+def test_the_materialisation_job_sets_what_the_cluster_configuration_reads_on_its_own_volumes(
     rendered: dict[str, list[dict[str, Any]]],
 ) -> None:
-    from pipelines.features import feature_materialization
-
-    parsed = scheduled_materialisation(rendered["production"])
-    sent = cluster_runs.run_arguments(
-        metadata_uri="mysql://u:p@metadata-mysql:3306/mlmd",
-        code_version="feature-materialization@0.1.0-abc",
-        trigger=parsed.trigger,
-        request_id="r",
-        params=cluster_runs.parse_params(parsed.param),
-    )
-    assert set(sent) <= set(feature_materialization.component_spec.inputs)
+    cronjob = named(rendered["kind"], "CronJob", "feature-materialization")
+    pod = pod_spec(cronjob)
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    for step in containers(cronjob):
+        env = env_of(step)
+        assert worker.unset_variables(CLUSTER_CONFIG, env) == [], step["name"]
+        assert "value" in env["MLOPS_FEATURES_REGISTRY"] and "value" in env["MLOPS_FEATURES_REDIS"]
+        # The repository, its registry and HOME are on volumes of the pod (the root filesystem is
+        # read-only), and the repository and registry on one both steps mount: materialize reads what
+        # apply wrote.
+        repo = worker_arguments(step).repo
+        for path in (repo, Path(env["MLOPS_FEATURES_REGISTRY"]["value"]), Path(env["HOME"]["value"])):
+            [mount] = [m for m in step["volumeMounts"] if path.is_relative_to(m["mountPath"])]
+            assert "emptyDir" in volumes[mount["name"]], (step["name"], path)
+    mounts = [{(m["name"], m["mountPath"]) for m in step["volumeMounts"]} for step in containers(cronjob)]
+    assert mounts[0] == mounts[1]
+    # It needs no Kubernetes API: no token in the pod.
+    assert pod["automountServiceAccountToken"] is False
 
 
 # --- NetworkPolicies, evaluated -----------------------------------------------------------------
@@ -358,7 +358,7 @@ def test_the_policy_evaluator_follows_default_deny() -> None:
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_only_the_feature_server_and_pipeline_steps_reach_redis_and_only_model_servers_the_feature_server(
+def test_only_the_feature_store_reaches_redis_and_only_model_servers_the_feature_server(
     rendered: dict[str, list[dict[str, Any]]], overlay: str
 ) -> None:
     objects = rendered[overlay]
@@ -374,14 +374,20 @@ def test_only_the_feature_server_and_pipeline_steps_reach_redis_and_only_model_s
             if name != target and may_connect(policies, pod, pods[target], port)
         }
 
-    assert sources("feature-redis", redis_port) == {"feature-server", "pipeline-step"}
-    assert sources("feature-server", server_port) == {"model-server"}
-    # And the feature server talks to nothing of ours but Redis.
-    reached = {
-        name
-        for name, pod in pods.items()
-        if name != "feature-server"
-        for port in (redis_port, server_port, 3306, 8888, 9000)
-        if may_connect(policies, pods["feature-server"], pod, port)
+    # Pipeline steps: base's feature-redis-ingress still admits them.
+    assert sources("feature-redis", redis_port) == {
+        "feature-server",
+        "feature-materialization",
+        "pipeline-step",
     }
-    assert reached == {"feature-redis"}
+    assert sources("feature-server", server_port) == {"model-server"}
+    # And the feature server and the materialisation job talk to nothing of ours but Redis.
+    for client in ("feature-server", "feature-materialization"):
+        reached = {
+            name
+            for name, pod in pods.items()
+            if name != client
+            for port in (redis_port, server_port, 3306, 8888, 9000)
+            if may_connect(policies, pods[client], pod, port)
+        }
+        assert reached == {"feature-redis"}, client

@@ -11,7 +11,18 @@ import pytest
 import yaml
 from rollout_support import registry_with
 
+from components.images import serving_image
 from components.registry import Stage
+from components.rollout.config import load_config
+from components.rollout.render import (
+    MODEL_CLASS,
+    TRANSFORMER_CLASS,
+    DeploymentPlan,
+    ServedVersion,
+    render_manifests,
+    to_yaml,
+)
+from components.rollout.strategy import Strategy, candidate_weights
 from components.serving.fixture_model import build_model_folder
 from components.serving.schema import ServingSchema
 from pipelines.cli import main
@@ -21,6 +32,7 @@ pytestmark = pytest.mark.xdist_group("rollout-local-e2e")
 EXAMPLE_SCHEMA = (
     Path(__file__).resolve().parents[2] / "components" / "serving" / "serving_schema.example.json"
 )
+FEATURE_SERVER = "http://feature-server:6566"
 
 
 @pytest.fixture()
@@ -37,6 +49,49 @@ def test_render_prints_yaml_for_kubectl(state_dir: Path, capsys: pytest.CaptureF
     [deployment] = list(yaml.safe_load_all(capsys.readouterr().out))
     assert deployment["kind"] == "SeldonDeployment" and deployment["metadata"]["namespace"] == "prod"
     assert deployment["spec"]["predictors"][0]["graph"]["parameters"][0]["value"] == "0.8"
+
+
+def test_render_with_a_feature_server_puts_every_model_behind_the_transformer(
+    state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with registry_with(state_dir, ["s3://models/v1", "s3://models/v2"]):
+        pass
+    command = ["rollout", "render", "v2", "--strategy", "canary", "--feature-server-url", FEATURE_SERVER]
+    assert main(command) == 0
+    text = capsys.readouterr().out
+    [deployment] = list(yaml.safe_load_all(text))
+    for predictor in deployment["spec"]["predictors"]:
+        graph = predictor["graph"]
+        [model] = graph["children"]
+        assert (graph["type"], model["type"]) == ("TRANSFORMER", "MODEL")
+        parameters = {parameter["name"]: parameter["value"] for parameter in graph["parameters"]}
+        assert parameters["feature_server_url"] == FEATURE_SERVER
+        [pod] = predictor["componentSpecs"]
+        assert [c["args"][0] for c in pod["spec"]["containers"]] == [TRANSFORMER_CLASS, MODEL_CLASS]
+    # Exactly what the renderer makes of the same plan: the command passes every choice through.
+    plan = DeploymentPlan(
+        main=ServedVersion("v1", "s3://models/v1"),
+        candidate=ServedVersion("v2", "s3://models/v2"),
+        strategy=Strategy.CANARY,
+        candidate_weight=candidate_weights(Strategy.CANARY, load_config().steps)[0],
+        image=serving_image(),
+        feature_server_url=FEATURE_SERVER,
+    )
+    assert text == to_yaml(render_manifests(plan))
+
+
+def test_render_refuses_a_feature_server_url_that_is_not_a_server(
+    state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with registry_with(state_dir, ["s3://models/v1", "s3://models/v2"]):
+        pass
+    out = state_dir / "sdep.yaml"
+    command = ["rollout", "render", "v2", "--feature-server-url", "feature-server:6566", "--out", str(out)]
+    assert main(command) == 2
+    captured = capsys.readouterr()
+    assert "feature server URL 'feature-server:6566' is not http(s)://host[:port]" in captured.err
+    assert captured.out == ""
+    assert not out.exists()
 
 
 def test_status_without_a_rollout(state_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -35,7 +35,8 @@ def register_parsers(subparsers: Any) -> None:
     )
     serve_parser.add_argument("--grpc-port", type=int, default=0)
     serve_parser.add_argument("--metrics-port", type=int, default=0)
-    serve_parser.add_argument("--workers", type=int, default=1, help="gunicorn worker processes")
+    # One worker peaked 35-50% below two or three on 2 cores (components/serving/README.md, Server shape).
+    serve_parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     serve_parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     serve_parser.add_argument(
         "--foreground", action="store_true", help="stay attached; Ctrl-C stops the server"

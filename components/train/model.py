@@ -18,6 +18,8 @@ from components.train.hyperparameters import HyperParameters
 from components.train.layers import ImputeAndClip, MissingIndicator, ScheduleFeatures
 
 OUTPUT_NAME = "delay_probability"
+# Below this a block column is taken as constant over the training rows.
+CONSTANT_VARIANCE = 1e-12
 MODEL_NAME = "flight_delay"
 
 
@@ -48,10 +50,13 @@ def _adapted_normalization(
     # clipping and the schedule arithmetic), so there is no second implementation to keep in step.
     numeric_inputs = {name: inputs[name] for name in NUMERIC_FEATURES}
     block_model = keras.Model(numeric_inputs, block)
-    values = block_model({name: tf.constant(train_inputs[name]) for name in NUMERIC_FEATURES})
-    normalization = keras.layers.Normalization(name="normalize")
-    normalization.adapt(np.asarray(values))
-    return normalization
+    values = np.asarray(block_model({name: tf.constant(train_inputs[name]) for name in NUMERIC_FEATURES}))
+    variance = values.var(axis=0)
+    # A column constant in training (a missing-indicator that never fired: no weather gap in the window)
+    # would be divided by ~1e-3 the first time it moves at serving time and saturate the output; it is
+    # centred and left unscaled instead.
+    variance = np.where(variance > CONSTANT_VARIANCE, variance, 1.0)
+    return keras.layers.Normalization(mean=values.mean(axis=0), variance=variance, name="normalize")
 
 
 def _embedded(inputs: Mapping[str, keras.KerasTensor], stats: FeatureStats, embedding_dim: int) -> list:

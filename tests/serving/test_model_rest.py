@@ -18,6 +18,7 @@ from seldon_core.metrics import SeldonMetrics
 from components.errors import ModelUnavailableError
 from components.serving.model import FlightDelayModel, RequestIds, local_model_dir
 from components.serving.rest_hooks import MAX_BODY_BYTES
+from components.serving.schema import ServingSchema
 
 from .conftest import GOOD_RECORD, MODEL_VERSION
 
@@ -134,11 +135,11 @@ def test_health_status_fails_when_the_model_cannot_answer(model_dir: Path) -> No
     assert client.post(PREDICT, json={"jsonData": GOOD_RECORD}).status_code == 503
 
 
-def test_metadata_lists_the_schema(client: FlaskClient) -> None:
+def test_metadata_lists_the_schema(client: FlaskClient, schema: ServingSchema) -> None:
     metadata = client.get("/api/v1.0/metadata").get_json()
     assert metadata["versions"] == [MODEL_VERSION]
     json_input = next(item for item in metadata["inputs"] if item["messagetype"] == "jsonData")
-    assert len(json_input["schema"]["features"]) == 22
+    assert [feature["name"] for feature in json_input["schema"]["features"]] == list(schema.names)
 
 
 def test_custom_metrics_count_outcomes_and_score_bins(served: tuple[FlightDelayModel, Any]) -> None:

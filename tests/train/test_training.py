@@ -7,7 +7,7 @@ import pandas as pd
 
 from components.evaluate.metrics import roc_auc
 from components.ingest.contract import LABEL
-from components.train.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
+from components.train.features import CATEGORICAL_FEATURES, INDICATED_FEATURES, NUMERIC_FEATURES
 from components.train.logic import TrainedModel
 from components.train.prediction import predict_proba
 
@@ -45,6 +45,17 @@ def test_missing_and_unseen_values_still_predict(trained: TrainedModel, later_mo
     rows["plane_engine"] = None
     probabilities = predict_proba(trained.model, rows)
     assert np.isfinite(probabilities).all() and ((probabilities > 0) & (probabilities < 1)).all()
+
+
+def test_an_indicator_constant_in_training_is_centred_not_blown_up(
+    trained: TrainedModel, train_frame: pd.DataFrame
+) -> None:
+    # January-March has no weather gap, so "temp is missing" never fires in training; scaling it by its
+    # zero spread would turn a serving-time gap into a saturated prediction.
+    assert train_frame["temp"].notna().all()
+    column = len(NUMERIC_FEATURES) + INDICATED_FEATURES.index("temp")
+    variance = np.asarray(trained.model.get_layer("normalize").variance).reshape(-1)
+    assert variance[column] == 1.0
 
 
 def test_extreme_inputs_give_finite_predictions(trained: TrainedModel, later_month: pd.DataFrame) -> None:

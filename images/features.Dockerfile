@@ -25,7 +25,7 @@ RUN --mount=type=secret,id=ca,required=false --mount=type=cache,target=/root/.ca
 FROM ${BASE_IMAGE}
 RUN useradd --uid 10001 --create-home --shell /usr/sbin/nologin mlops
 COPY --from=build /opt/venv /opt/venv
-# The cluster's configuration (Redis online store; registry and offline files on the object store):
+# The cluster's configuration (Redis online store; registry and offline files in the pod):
 # Feast expands its ${MLOPS_FEATURES_*} variables from the container's environment.
 COPY components/features/repo/feature_store.cluster.yaml /opt/feature-repo/feature_store.yaml
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONWARNINGS=ignore HOME=/home/mlops

@@ -374,6 +374,17 @@ wait_ready() {
   wait_deployments seldon-system 5m
   wait_deployments istio-system 5m
   wait_deployments "$namespace" 10m
+  load_online_store "$namespace"
+}
+
+load_online_store() {
+  # The hourly CronJob would leave Redis empty (transformers serving defaults) until its first :15.
+  say "loading the feature store's online side now (a Job from the feature-materialization CronJob)"
+  kubectl -n "$1" delete job feature-materialization-first --ignore-not-found >/dev/null
+  kubectl -n "$1" create job feature-materialization-first --from=cronjob/feature-materialization >/dev/null \
+    && kubectl -n "$1" wait --for=condition=complete job/feature-materialization-first --timeout=10m >/dev/null \
+    || fail "the first feature materialisation did not complete" \
+      "see 'kubectl -n $1 logs job/feature-materialization-first --all-containers' (Redis password and image pulls are the usual causes)"
 }
 
 wait_deployments() {

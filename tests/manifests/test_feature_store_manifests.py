@@ -374,12 +374,8 @@ def test_only_the_feature_store_reaches_redis_and_only_model_servers_the_feature
             if name != target and may_connect(policies, pod, pods[target], port)
         }
 
-    # Pipeline steps: base's feature-redis-ingress still admits them.
-    assert sources("feature-redis", redis_port) == {
-        "feature-server",
-        "feature-materialization",
-        "pipeline-step",
-    }
+    # Training steps read the offline side in their own pod; nothing of Kubeflow's reaches Redis.
+    assert sources("feature-redis", redis_port) == {"feature-server", "feature-materialization"}
     assert sources("feature-server", server_port) == {"model-server"}
     # And the feature server and the materialisation job talk to nothing of ours but Redis.
     for client in ("feature-server", "feature-materialization"):

@@ -2,23 +2,24 @@
 
 Run: ``.venv/bin/python bench/bench_monitoring.py [--repeats N]``. Request logs are written with the model
 server's own writer (one-row requests of real June flights) and read back; the check's statistics,
-drift and skew (TFDV) and live metrics run on a window of each size. Prints a plain text table.
+drift and skew (TFDV) and live metrics run on a window of each size. Prints two plain text tables.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import TypeVar
 
+# The monitoring tests' helpers (real flights, a small real model, the server's own log writer) and the
+# default data they read, from the project's feature store.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "monitoring"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from _timing import median_time
 from monitor_support import TRAIN_MONTHS, delay_model, delay_model_reference, sample, write_served
 
 from components.monitoring.config import load_monitor_config
@@ -27,20 +28,10 @@ from components.monitoring.monitor import check_production
 from components.monitoring.served import read_served
 from components.schema.logic import load_schema
 from components.validation.config import load_thresholds
+from pipelines.output import format_table
 
-T = TypeVar("T")
 LOG_ROWS = (1_500, 10_000, 50_000)
 WINDOWS = (1_500, 5_000, 20_000)
-
-
-def _timed(action: Callable[[], T], repeats: int) -> tuple[T, float]:
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = action()
-        times.append(time.perf_counter() - start)
-    assert result is not None
-    return result, statistics.median(times)
 
 
 def main() -> None:
@@ -52,8 +43,7 @@ def main() -> None:
     flights = sample(TRAIN_MONTHS, max(LOG_ROWS), seed=1)
     predictions = delay_model().predict(flights)
 
-    print(f"{'request log rows':>16} {'read log s':>11} {'read feedback s':>16}")
-    print("-" * 45)
+    log_rows, window_rows = [], []
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         written = 0
@@ -66,12 +56,16 @@ def main() -> None:
                 root / "feedback", [Feedback(i, 0, int(y)) for i, y in zip(ids, part["delayed"], strict=True)]
             )
             written = rows
-            served, read_time = _timed(lambda: read_served(root / "requests"), args.repeats)
-            feedback, feedback_time = _timed(lambda: read_feedback(root / "feedback"), args.repeats)
-            print(f"{len(served.rows):>16,} {read_time:>11.2f} {feedback_time:>16.2f}")
-        print()
-        print(f"{'window rows':>11} {'check s':>8} {'status':>10}")
-        print("-" * 31)
+            served, read_time = median_time(partial(read_served, root / "requests"), args.repeats)
+            feedback, feedback_time = median_time(partial(read_feedback, root / "feedback"), args.repeats)
+            log_rows.append(
+                {
+                    "request log rows": f"{len(served.rows):,}",
+                    "read log s": f"{read_time:.2f}",
+                    "read feedback s": f"{feedback_time:.2f}",
+                }
+            )
+        # Warm-up, untimed: the first check pays one-off start-up costs.
         check_production(
             served,
             feedback,
@@ -82,20 +76,29 @@ def main() -> None:
             now=time.time() + 10,
         )
         for window in WINDOWS:
-            sized = config.with_window(max_rows=window)
-            result, check_time = _timed(
-                lambda sized=sized: check_production(
+            result, check_time = median_time(
+                partial(
+                    check_production,
                     served,
                     feedback,
                     reference,
-                    config=replace(sized),
+                    config=config.with_window(max_rows=window),
                     thresholds=thresholds,
                     schema=schema,
                     now=time.time() + 10,
                 ),
                 args.repeats,
             )
-            print(f"{result.window.size:>11,} {check_time:>8.2f} {result.status.value:>10}")
+            window_rows.append(
+                {
+                    "window rows": f"{result.window.size:,}",
+                    "check s": f"{check_time:.2f}",
+                    "status": result.status.value,
+                }
+            )
+    print(format_table(log_rows, ["request log rows", "read log s", "read feedback s"]))
+    print()
+    print(format_table(window_rows, ["window rows", "check s", "status"]))
 
 
 if __name__ == "__main__":

@@ -7,11 +7,9 @@ to load and join the raw tables is excluded (it is the ingest step's cost, not v
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 from functools import partial
-from typing import TypeVar
+
+from _timing import median_time
 
 from components.features.offline import OfflineFeatures
 from components.ingest.logic import load_year, select_months
@@ -20,21 +18,9 @@ from components.settings import ProjectSettings
 from components.statistics.logic import compute_statistics
 from components.validation.config import load_thresholds
 from components.validation.logic import validate_statistics
+from pipelines.output import format_table
 
-T = TypeVar("T")
 SIZES = {"1 month (Jan)": [1], "6 months (Jan-Jun)": list(range(1, 7)), "12 months": list(range(1, 13))}
-
-
-def _timed(action: Callable[[], T], repeats: int) -> tuple[T, float]:
-    """The result of the last run and the median wall time in seconds."""
-    times = []
-    result: T | None = None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = action()
-        times.append(time.perf_counter() - start)
-    assert result is not None
-    return result, statistics.median(times)
 
 
 def main() -> None:
@@ -50,24 +36,28 @@ def main() -> None:
     # Warm-up: the first TFDV call pays for lazy imports and generator set-up.
     validate_statistics(compute_statistics(year.head(100)), schema, previous=previous, thresholds=thresholds)
 
-    header = (
-        f"{'batch':<20} {'rows':>9} {'statistics s':>13} {'validation s':>13} {'total s':>9} {'measured':>9}"
-    )
-    print(header)
-    print("-" * len(header))
+    rows = []
     for label, months in SIZES.items():
         frame = select_months(year, months)
-        stats, stats_time = _timed(partial(compute_statistics, frame), args.repeats)
-        result, validation_time = _timed(
+        stats, stats_time = median_time(partial(compute_statistics, frame), args.repeats)
+        result, validation_time = median_time(
             partial(validate_statistics, stats, schema, previous=previous, thresholds=thresholds),
             args.repeats,
         )
-        print(
-            f"{label:<20} {len(frame):>9,} {stats_time:>13.3f} {validation_time:>13.3f} "
-            f"{stats_time + validation_time:>9.3f} {len(result.report.measurements):>9}"
+        rows.append(
+            {
+                "batch": label,
+                "rows": f"{len(frame):,}",
+                "statistics s": f"{stats_time:.3f}",
+                "validation s": f"{validation_time:.3f}",
+                "total s": f"{stats_time + validation_time:.3f}",
+                "measured": len(result.report.measurements),
+            }
         )
+    print(format_table(rows, ["batch", "rows", "statistics s", "validation s", "total s", "measured"]))
     print(
-        f"\nmedian of {args.repeats} runs; validation includes drift against July 2013 (23 features measured)"
+        f"\nmedian of {args.repeats} runs; validation includes drift against July 2013 "
+        f"({len(thresholds.drift.features)} features compared)"
     )
 
 

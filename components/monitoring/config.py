@@ -6,13 +6,13 @@ thresholds are not here: the monitor reads the pipeline's own (``components/vali
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from components.errors import ConfigError
 from components.ingest.contract import FEATURE_NAMES
+from components.toml_config import load_toml, table_fields
 
 MONITOR_CONFIG_PATH = Path(__file__).with_name("monitor.toml")
 
@@ -95,30 +95,12 @@ class MonitorConfig:
         return replace(self, window=replace(self.window, **changes))
 
 
-def _table(raw: dict[str, Any], name: str, cls: type) -> Any:
-    table = raw.get(name)
-    if not isinstance(table, dict):
-        raise ConfigError(f"[{name}] is missing or not a table")
-    expected = {f.name for f in fields(cls)}
-    unknown, missing = sorted(set(table) - expected), sorted(expected - set(table))
-    if unknown or missing:
-        raise ConfigError(f"[{name}]: unknown keys {unknown}, missing keys {missing}")
-    values = {}
-    for field in fields(cls):
-        value = table[field.name]
-        if field.type in ("int",):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ConfigError(f"[{name}] {field.name} must be an integer, got {value!r}")
-        elif field.type in ("float",):
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ConfigError(f"[{name}] {field.name} must be a number, got {value!r}")
-            value = float(value)
-        elif not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise ConfigError(f"[{name}] {field.name} must be a list of names, got {value!r}")
-        else:
-            value = tuple(value)
-        values[field.name] = value
-    return cls(**values)
+def _monitor_config(document: dict[str, Any]) -> MonitorConfig:
+    return MonitorConfig(
+        window=WindowConfig(**table_fields(document, "window", WindowConfig)),
+        performance=PerformanceConfig(**table_fields(document, "performance", PerformanceConfig)),
+        data=DataConfig(**table_fields(document, "data", DataConfig)),
+    )
 
 
 def load_monitor_config(path: Path = MONITOR_CONFIG_PATH) -> MonitorConfig:
@@ -127,20 +109,6 @@ def load_monitor_config(path: Path = MONITOR_CONFIG_PATH) -> MonitorConfig:
     Raises:
         ConfigError: when the file is missing, not TOML, or a value is missing, unknown or out of range.
     """
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the monitor settings: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    unknown = sorted(set(raw) - {"window", "performance", "data"})
-    if unknown:
-        raise ConfigError(f"{path}: unknown tables {unknown}")
-    try:
-        return MonitorConfig(
-            window=_table(raw, "window", WindowConfig),
-            performance=_table(raw, "performance", PerformanceConfig),
-            data=_table(raw, "data", DataConfig),
-        )
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
+    return load_toml(
+        path, _monitor_config, what="the monitor settings", tables=("window", "performance", "data")
+    )

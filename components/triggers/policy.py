@@ -6,12 +6,12 @@ commits the verdict on exactly the state it was judged on, so concurrent decider
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from components.errors import ConfigError
+from components.toml_config import load_toml, table_fields
 from components.triggers.kinds import TriggerKind
 from components.triggers.ledger import CHECK, FIRED, SUPPRESSED, TRIGGER, LedgerEntry, LedgerState
 
@@ -56,38 +56,20 @@ _KEYS = {
 }
 
 
+def _policy(document: dict[str, Any]) -> TriggerPolicy:
+    values: dict[str, Any] = {}
+    for table, keys in _KEYS.items():
+        values |= table_fields(document, table, TriggerPolicy, keys=keys)
+    return TriggerPolicy(**values)
+
+
 def load_policy(path: Path = POLICY_PATH) -> TriggerPolicy:
     """Reads and checks the trigger policy.
 
     Raises:
         ConfigError: when the file is missing, not TOML, or a value is missing, unknown or of a wrong type.
     """
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the trigger policy: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    if set(raw) != set(_KEYS):
-        raise ConfigError(f"{path}: expected tables {sorted(_KEYS)}, found {sorted(raw)}")
-    types = {f.name: f.type for f in fields(TriggerPolicy)}
-    values: dict[str, Any] = {}
-    for table, keys in _KEYS.items():
-        given = raw[table]
-        if not isinstance(given, dict) or set(given) != set(keys):
-            raise ConfigError(f"{path}: [{table}] must hold exactly {sorted(keys)}")
-        for key, name in keys.items():
-            value = given[key]
-            integer = types[name] == "int"
-            if isinstance(value, bool) or not isinstance(value, int if integer else int | float):
-                raise ConfigError(
-                    f"{path}: [{table}] {key} must be {'an integer' if integer else 'a number'}"
-                )
-            values[name] = value if integer else float(value)
-    try:
-        return TriggerPolicy(**values)
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
+    return load_toml(path, _policy, what="the trigger policy", tables=_KEYS)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ them. Nothing is read at import time: callers pass a path or take the default fi
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from components.errors import ConfigError
+from components.toml_config import check_names, load_toml, names, number, table
 
 THRESHOLDS_PATH = Path(__file__).with_name("thresholds.toml")
 _COMPARISON_KEYS = {"numeric_js_divergence", "categorical_linf", "features", "per_feature"}
@@ -46,22 +46,16 @@ class Thresholds:
 
 
 def _threshold(value: Any, where: str) -> float:
-    # bool is an int in Python; a `true` in the file is a mistake, not a threshold of 1.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 < value <= 1.0:
+    threshold = number(value, where)
+    if not 0.0 < threshold <= 1.0:
         raise ConfigError(f"{where} must be a number in (0, 1], got {value!r}")
-    return float(value)
+    return threshold
 
 
-def _comparison(raw: Any, section: str) -> ComparisonThresholds:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"[{section}] is missing or not a table")
-    unknown = set(raw) - _COMPARISON_KEYS
-    missing = _COMPARISON_KEYS - {"per_feature"} - set(raw)
-    if unknown or missing:
-        raise ConfigError(f"[{section}]: unknown keys {sorted(unknown)}, missing keys {sorted(missing)}")
-    features = raw["features"]
-    if not isinstance(features, list) or not all(isinstance(name, str) and name for name in features):
-        raise ConfigError(f"[{section}] features must be a list of feature names")
+def _comparison(document: dict[str, Any], section: str) -> ComparisonThresholds:
+    raw = table(document, section)
+    check_names(raw, _COMPARISON_KEYS, where=f"[{section}]", noun="keys", optional={"per_feature"})
+    features = names(raw["features"], f"[{section}] features", item="feature name")
     per_feature = raw.get("per_feature", {})
     if not isinstance(per_feature, dict):
         raise ConfigError(f"[{section}.per_feature] must be a table of feature = threshold")
@@ -71,7 +65,7 @@ def _comparison(raw: Any, section: str) -> ComparisonThresholds:
     return ComparisonThresholds(
         numeric_js_divergence=_threshold(raw["numeric_js_divergence"], f"[{section}] numeric_js_divergence"),
         categorical_linf=_threshold(raw["categorical_linf"], f"[{section}] categorical_linf"),
-        features=tuple(features),
+        features=features,
         per_feature=MappingProxyType(
             {
                 name: _threshold(value, f"[{section}.per_feature] {name}")
@@ -79,6 +73,10 @@ def _comparison(raw: Any, section: str) -> ComparisonThresholds:
             }
         ),
     )
+
+
+def _thresholds(document: dict[str, Any]) -> Thresholds:
+    return Thresholds(drift=_comparison(document, "drift"), skew=_comparison(document, "skew"))
 
 
 def load_thresholds(path: Path = THRESHOLDS_PATH) -> Thresholds:
@@ -93,18 +91,4 @@ def load_thresholds(path: Path = THRESHOLDS_PATH) -> Thresholds:
     Raises:
         ConfigError: when the file is missing, not TOML, or a value is missing, unknown or out of range.
     """
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read thresholds: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    unknown = sorted(set(raw) - {"drift", "skew"})
-    if unknown:
-        raise ConfigError(f"{path}: unknown tables {unknown}")
-    try:
-        return Thresholds(
-            drift=_comparison(raw.get("drift"), "drift"), skew=_comparison(raw.get("skew"), "skew")
-        )
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
+    return load_toml(path, _thresholds, what="thresholds", tables=("drift", "skew"))

@@ -156,6 +156,13 @@ def test_the_policy_file_is_checked(tmp_path: Path) -> None:
     broken.write_text(POLICY_PATH.read_text().replace("[window]", "[windows]"))
     with pytest.raises(ConfigError, match="expected tables"):
         load_policy(broken)
+    broken.write_text(POLICY_PATH.read_text().replace("ttl_seconds = 10800.0", "ttl_seconds = nan"))
+    with pytest.raises(ConfigError, match=r"\[lease\] ttl_seconds must be a finite number") as raised:
+        load_policy(broken)
+    assert str(raised.value).startswith(f"{broken}: ")
+    broken.write_text(POLICY_PATH.read_text().replace("months = 6", "month = 6"))
+    with pytest.raises(ConfigError, match=r"\[window\]: unknown keys \['month'\], missing keys \['months'\]"):
+        load_policy(broken)
     with pytest.raises(ConfigError):
         TriggerPolicy(debounce_checks=0)
 

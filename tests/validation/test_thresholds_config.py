@@ -64,6 +64,7 @@ def test_thresholds_are_frozen() -> None:
         (VALID.replace("temp = 0.4", "temp = 1.5"), "temp must be a number in \\(0, 1\\]"),
         (VALID.replace("numeric_js_divergence = 0.1", "numeric_js_divergence = true"), "must be a number"),
         (VALID.replace("numeric_js_divergence = 0.1", 'numeric_js_divergence = "0.1"'), "must be a number"),
+        (VALID.replace("temp = 0.4", "temp = nan"), "temp must be a finite number"),
         (VALID.replace("temp = 0.4", "wind = 0.4"), "not compared: \\['wind'\\]"),
         (VALID.replace('features = ["temp"]', "features = 3"), "must be a list of feature names"),
         (VALID + "\n[extra]\nx = 1\n", "unknown tables \\['extra'\\]"),

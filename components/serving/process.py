@@ -1,4 +1,5 @@
-"""Starts and stops a Seldon Core model server as a process group; standard library only.
+"""Starts and stops local servers as whole process groups, and the Seldon Core model server; standard
+library only.
 
 ``mlops serve`` and the pipeline's infra-validation step run in the pipeline environment, which cannot
 import seldon-core or hold its dependencies. They start the serving environment's interpreter on
@@ -6,9 +7,13 @@ import seldon-core or hold its dependencies. They start the serving environment'
 address, 127.0.0.1 by default), wait until ``/health/ping`` and ``/health/status`` answer (the latter
 runs the model), and stop it with every process it forked.
 
-Seldon forks a gunicorn master and its workers, a metrics server, gRPC workers and a multiprocessing
-manager. The server starts in a new session, so all of them share its process group: ``stop`` signals
-the group, waits for every member to exit, escalates to SIGKILL, and checks that no member is left.
+``ManagedProcess`` holds the lifecycle every such server shares (the model server here, Feast's feature
+server in ``components/features/server.py``): the child starts in a new session, so it and everything it
+forks (gunicorn master and workers, a metrics server, gRPC workers, a multiprocessing manager) share one
+process group; its stdout and stderr go to a log file; ``launch`` waits until a readiness check passes and
+otherwise stops the group and raises an error that names the log's exception lines and ends with its
+tail; ``stop`` signals the whole group, escalates to SIGKILL and checks that no member is left. A server
+class adds only its own part: the command line, the readiness check and the addresses it reports.
 Membership is read from ``/proc``; the module is therefore Linux-only, like the images it runs in.
 
 Example:
@@ -34,9 +39,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
-from components.errors import ServerProcessError
+from components.errors import MlopsError, ServerProcessError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SERVING_VENV = PROJECT_ROOT / ".venv-serving"
@@ -45,7 +50,157 @@ ECHO_CLASS = "components.serving.echo.EchoModel"
 # What the Seldon operator configures in a cluster; Seldon's own default is /metrics.
 METRICS_PATH = "/prometheus"
 LOG_TAIL_LINES = 40
+_READY_POLL_SECONDS = 0.2
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)\b.*")
+
+
+class ManagedProcess:
+    """A server process group with a log: ``launch`` it, read its ``log_tail``, ``stop`` it.
+
+    Server classes subclass it and call ``launch`` from their own ``start`` with their command line and
+    readiness check. Every error it raises is of the ``error`` type the server names, so callers catch the
+    family they already know (``ServerProcessError`` for model servers, ``FeatureStoreError`` for Feast's).
+
+    Args:
+        label: What the server is called in messages (``"model server"``); also the temporary log
+            folder's prefix.
+        error: The exception type of every error raised, built from its message alone.
+        log_name: File name of the log (the server's stdout and stderr) in the log folder.
+        log_dir: Folder of the log; None makes a temporary one at ``launch``, removed by a clean ``stop``
+            and kept when the server fails to start (its error names it).
+    """
+
+    def __init__(
+        self, *, label: str, error: type[MlopsError], log_name: str, log_dir: Path | None = None
+    ) -> None:
+        self.label = label
+        self.error = error
+        self.log_name = log_name
+        self._owns_log_dir = log_dir is None
+        self.log_dir = log_dir or Path(tempfile.gettempdir()) / f"{self._slug}-not-started"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log_path(self) -> Path:
+        """The server's stdout and stderr."""
+        return self.log_dir / self.log_name
+
+    @property
+    def pid(self) -> int:
+        """The process id of the server (and id of its process group)."""
+        if self._process is None:
+            raise self.error(f"the {self.label} has not been started")
+        return self._process.pid
+
+    def launch(
+        self,
+        command: Sequence[str],
+        *,
+        ready: Callable[[], str | None],
+        startup_timeout: float,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
+        """Starts ``command`` in a new process group and waits until ``ready`` passes.
+
+        Args:
+            command: The command line; its output goes to ``log_path``.
+            ready: Returns None once the server answers, else what is still failing (for the timeout's
+                message); called every 0.2 s.
+            startup_timeout: Seconds to wait for ``ready``.
+            env: Variables set over this process's environment for the server.
+            cwd: The server's working folder; None runs it in the log folder.
+
+        Raises:
+            MlopsError: of the ``error`` type, when the server exits or is not ready in time; the message
+                names the exception lines of the log and ends with its tail. The group is stopped first.
+        """
+        if self._owns_log_dir:
+            self.log_dir = Path(tempfile.mkdtemp(prefix=f"{self._slug}-"))
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            self._process = subprocess.Popen(
+                list(command),
+                cwd=cwd or self.log_dir,
+                env={**os.environ, **(env or {})},
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            self._wait_ready(ready, startup_timeout)
+        except BaseException:
+            self._owns_log_dir = False  # the error message points at the log: keep it
+            self.stop()
+            raise
+
+    def stop(self, grace: float = 10.0) -> None:
+        """Stops the server and every process of its group (see ``stop_group``); removes an owned log.
+
+        Raises:
+            MlopsError: of the ``error`` type, when a member of the group is still alive afterwards.
+        """
+        if self._process is None:
+            return
+        try:
+            stop_group(self._process.pid, grace, reap=self._process.poll)  # reaps the leader, our child
+        except ServerProcessError as exc:
+            raise self.error(f"the {self.label} did not stop: {exc}") from exc
+        self._process.wait(timeout=5)
+        if self._owns_log_dir:
+            shutil.rmtree(self.log_dir, ignore_errors=True)
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        """The last ``lines`` lines of the server's output."""
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(0, os.SEEK_END)
+                log.seek(max(0, log.tell() - 64 * 1024))
+                text = log.read().decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def _slug(self) -> str:
+        return self.label.replace(" ", "-")
+
+    def _wait_ready(self, ready: Callable[[], str | None], startup_timeout: float) -> None:
+        assert self._process is not None
+        deadline = time.monotonic() + startup_timeout
+        last_problem = "no answer yet"
+        while time.monotonic() < deadline:
+            code = self._process.poll()
+            if code is not None:
+                raise self.error(
+                    f"the {self.label} exited with status {code} while starting{self._causes()}; "
+                    f"its log ({self.log_path}) ends with:\n{self.log_tail()}"
+                )
+            problem = ready()
+            if problem is None:
+                return
+            last_problem = problem
+            time.sleep(_READY_POLL_SECONDS)
+        raise self.error(
+            f"the {self.label} was not healthy after {startup_timeout:.0f} s ({last_problem})"
+            f"{self._causes()}; its log ({self.log_path}) ends with:\n{self.log_tail()}"
+        )
+
+    def _causes(self) -> str:
+        # A server of several processes prints a traceback from each, and the last one is often the
+        # shutdown's own noise; the exception lines of all of them name the cause far more readably.
+        lines = self.log_tail(lines=2_000).splitlines()
+        causes = list(dict.fromkeys(line for line in lines if _EXCEPTION_LINE.match(line)))
+        return f" ({'; '.join(causes[-3:])})" if causes else ""
 
 
 def _source_checkout() -> str | None:
@@ -94,17 +249,17 @@ class ServerConfig:
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
 
-class ModelServer:
+class ModelServer(ManagedProcess):
     """A running model server: its URLs, its log, and ``stop``. Use ``start_server`` to make one."""
 
     def __init__(self, config: ServerConfig) -> None:
+        super().__init__(
+            label="model server", error=ServerProcessError, log_name="server.log", log_dir=config.log_dir
+        )
         self.config = config
-        self.http_port, self.grpc_port, self.metrics_port = _pick_ports(
+        self.http_port, self.grpc_port, self.metrics_port = free_ports(
             config.host, (config.http_port, config.grpc_port, config.metrics_port)
         )
-        self._owns_log_dir = config.log_dir is None
-        self.log_dir = config.log_dir or Path(tempfile.gettempdir()) / "model-server-not-started"
-        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def http_url(self) -> str:
@@ -117,18 +272,6 @@ class ModelServer:
     @property
     def metrics_url(self) -> str:
         return f"http://{self.config.host}:{self.metrics_port}{METRICS_PATH}"
-
-    @property
-    def log_path(self) -> Path:
-        """The server's stdout and stderr."""
-        return self.log_dir / "server.log"
-
-    @property
-    def pid(self) -> int:
-        """The process id of the server (and id of its process group)."""
-        if self._process is None:
-            raise ServerProcessError("the server has not been started")
-        return self._process.pid
 
     def command(self) -> list[str]:
         """The command line that starts the server."""
@@ -162,7 +305,7 @@ class ModelServer:
             json.dumps(seldon_parameters(config.parameters)),
         ]
 
-    def start(self) -> ModelServer:
+    def start(self) -> Self:
         """Starts the server and waits until it is healthy.
 
         Raises:
@@ -173,104 +316,30 @@ class ModelServer:
         python = self.config.serving_venv / "bin" / "python"
         if not python.exists():
             raise ServerProcessError(f"no serving interpreter at {python}: run `make env`")
-        if self._owns_log_dir:
-            self.log_dir = Path(tempfile.mkdtemp(prefix="model-server-"))
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(filter(None, [_source_checkout(), os.environ.get("PYTHONPATH")])),
-            "PREDICTIVE_UNIT_METRICS_ENDPOINT": METRICS_PATH,
-            # Metrics go to Prometheus; copying them into every response body only slows answers down.
-            "INCLUDE_METRICS_IN_CLIENT_RESPONSE": "false",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            **self.config.extra_env,
-        }
-        with open(self.log_path, "ab") as log:
-            self._process = subprocess.Popen(
-                self.command(),
-                # `python -m` puts the working folder first on sys.path: never an installed site-packages.
-                cwd=_source_checkout() or self.log_dir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            self._wait_healthy()
-        except BaseException:
-            self._owns_log_dir = False  # the error message points at the log: keep it
-            self.stop()
-            raise
-        return self
-
-    def stop(self, grace: float = 10.0) -> None:
-        """Stops the server and every process of its group.
-
-        SIGTERM lets gunicorn and gRPC workers finish their requests and flush the request log; once
-        only the group leader (the gunicorn master, which holds no data) is left, or ``grace`` seconds
-        have passed, the group gets SIGKILL: the leader would otherwise spend seconds tearing down
-        TensorFlow and Seldon's multiprocessing manager for nothing.
-
-        Raises:
-            ServerProcessError: when a member of the group is still alive afterwards.
-        """
-        if self._process is None:
-            return
-        stop_group(self._process.pid, grace, reap=self._process.poll)  # reaps the leader, our child
-        self._process.wait(timeout=5)
-        if self._owns_log_dir:
-            shutil.rmtree(self.log_dir, ignore_errors=True)
-
-    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
-        """The last ``lines`` lines of the server's output."""
-        try:
-            with open(self.log_path, "rb") as log:
-                log.seek(0, os.SEEK_END)
-                log.seek(max(0, log.tell() - 64 * 1024))
-                text = log.read().decode("utf-8", errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
-
-    def __enter__(self) -> ModelServer:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def _wait_healthy(self) -> None:
-        assert self._process is not None
-        deadline = time.monotonic() + self.config.startup_timeout
-        checks = [f"{self.http_url}/health/ping", f"{self.http_url}/health/status", self.metrics_url]
-        last_problem = "no answer yet"
-        while time.monotonic() < deadline:
-            code = self._process.poll()
-            if code is not None:
-                raise ServerProcessError(
-                    f"the model server exited with status {code} while starting{self._causes()}; "
-                    f"its log ({self.log_path}) ends with:\n{self.log_tail()}"
-                )
-            problem = _first_failing(checks) or (
-                None if self.config.grpc_workers == 0 else _port_closed(self.config.host, self.grpc_port)
-            )
-            if problem is None:
-                return
-            last_problem = problem
-            time.sleep(0.2)
-        raise ServerProcessError(
-            f"the model server was not healthy after {self.config.startup_timeout:.0f} s ({last_problem})"
-            f"{self._causes()}; its log ({self.log_path}) ends with:\n{self.log_tail()}"
+        checkout = _source_checkout()
+        self.launch(
+            self.command(),
+            ready=self._health_problem,
+            startup_timeout=self.config.startup_timeout,
+            env={
+                "PYTHONPATH": os.pathsep.join(filter(None, [checkout, os.environ.get("PYTHONPATH")])),
+                "PREDICTIVE_UNIT_METRICS_ENDPOINT": METRICS_PATH,
+                # Metrics go to Prometheus; copying them into every response body only slows answers down.
+                "INCLUDE_METRICS_IN_CLIENT_RESPONSE": "false",
+                "TF_CPP_MIN_LOG_LEVEL": "2",
+                **self.config.extra_env,
+            },
+            # `python -m` puts the working folder first on sys.path: never an installed site-packages.
+            cwd=Path(checkout) if checkout else None,
         )
+        return self
 
-    def _causes(self) -> str:
-        # Seldon's processes each print a traceback, and the last one is often the shutdown's own
-        # noise; the exception lines of all of them name the cause far more readably than the tail.
-        lines = self.log_tail(lines=2_000).splitlines()
-        causes = list(dict.fromkeys(line for line in lines if _EXCEPTION_LINE.match(line)))
-        return f" ({'; '.join(causes[-3:])})" if causes else ""
+    def _health_problem(self) -> str | None:
+        # /health/status runs the model; the gRPC port opens last, and only when gRPC workers serve.
+        checks = [f"{self.http_url}/health/ping", f"{self.http_url}/health/status", self.metrics_url]
+        return first_failing_url(checks) or (
+            None if self.config.grpc_workers == 0 else _port_closed(self.config.host, self.grpc_port)
+        )
 
 
 def start_server(config: ServerConfig) -> ModelServer:
@@ -329,11 +398,48 @@ def seldon_parameters(parameters: Mapping[str, str | int | float | bool]) -> lis
     return typed
 
 
+def free_ports(host: str, wanted: Sequence[int]) -> list[int]:
+    """``wanted`` with every 0 replaced by a distinct free port on ``host``.
+
+    Binding to port 0 lets the kernel choose; the sockets close before the server binds, a window another
+    program could use, which then shows as a clear start failure rather than a wrong server.
+    """
+    chosen = []
+    holders = []
+    try:
+        for port in wanted:
+            if port:
+                chosen.append(port)
+                continue
+            holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            holders.append(holder)
+            holder.bind((host, 0))
+            chosen.append(int(holder.getsockname()[1]))
+    finally:
+        for holder in holders:
+            holder.close()
+    return chosen
+
+
+def first_failing_url(urls: Sequence[str]) -> str | None:
+    """The first of ``urls`` that does not answer without an HTTP error, with the reason; None if all do."""
+    for url in urls:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                response.read()
+        except (urllib.error.URLError, OSError) as exc:
+            return f"{url}: {exc}"
+    return None
+
+
 def stop_group(group: int, grace: float = 10.0, reap: Callable[[], object] = lambda: None) -> None:
     """Stops every process of a server's process group: SIGTERM, ``grace`` seconds, then SIGKILL.
 
-    Works for a server started by another process too (``mlops serve --stop``), which is why it takes
-    the group id rather than a child process.
+    SIGTERM lets workers finish their requests and flush their logs; once only the group leader (a
+    gunicorn master, which holds no data) is left, or ``grace`` seconds have passed, the group gets
+    SIGKILL: the leader would otherwise spend seconds tearing down its imports for nothing. Works for a
+    server started by another process too (``mlops serve --stop``), which is why it takes the group id
+    rather than a child process.
 
     Raises:
         ServerProcessError: when a member of the group is still alive afterwards.
@@ -372,35 +478,6 @@ def group_members(group: int) -> list[int]:
 def _signal_group(group: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError):  # the group is already gone
         os.killpg(group, sig)
-
-
-def _pick_ports(host: str, wanted: Sequence[int]) -> tuple[int, int, int]:
-    # Binding to port 0 lets the kernel choose; the sockets close before the server binds, a window
-    # another program could use, which then shows as a clear start failure rather than a wrong server.
-    chosen = []
-    holders = []
-    for port in wanted:
-        if port:
-            chosen.append(port)
-            continue
-        holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        holder.bind((host, 0))
-        holders.append(holder)
-        chosen.append(holder.getsockname()[1])
-    for holder in holders:
-        holder.close()
-    http, grpc, metrics = chosen
-    return http, grpc, metrics
-
-
-def _first_failing(urls: Sequence[str]) -> str | None:
-    for url in urls:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                response.read()
-        except (urllib.error.URLError, OSError) as exc:
-            return f"{url}: {exc}"
-    return None
 
 
 def _port_closed(host: str, port: int) -> str | None:

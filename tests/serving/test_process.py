@@ -1,18 +1,26 @@
-"""The process manager: a real seldon-core-microservice starts on loopback, answers, and leaves nothing behind."""
+"""The process manager: a real seldon-core-microservice starts on loopback, answers, and leaves nothing behind;
+the managed process under it starts, waits for, reports and stops any server's whole process group."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import sys
+import time
 import urllib.request
 from pathlib import Path
+from typing import Self
 
 import pytest
 
-from components.errors import ServerProcessError
+from components.errors import FeatureStoreError, MlopsError, ServerProcessError
 from components.serving.process import (
     ECHO_CLASS,
+    ManagedProcess,
     ServerConfig,
+    first_failing_url,
+    free_ports,
     group_members,
     seldon_parameters,
     serve_model,
@@ -93,3 +101,85 @@ def test_constructor_parameters_are_typed_for_seldon() -> None:
         {"name": "c", "value": "0.5", "type": "FLOAT"},
         {"name": "d", "value": "true", "type": "BOOL"},
     ]
+
+
+# Serves HTTP on 127.0.0.1 after forking a worker that ignores SIGTERM (as a worker stuck in a request
+# would), so only the escalation to SIGKILL stops the whole group. The worker says when it ignores it.
+STUBBORN_SERVER = """
+import http.server, subprocess, sys
+worker = subprocess.Popen([sys.executable, "-c", (
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ignoring', flush=True); "
+    "time.sleep(600)")], stdout=subprocess.PIPE)
+worker.stdout.readline()
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), http.server.SimpleHTTPRequestHandler).serve_forever()
+"""
+
+
+class ScriptServer(ManagedProcess):
+    """A Python script run as a managed server; ready once ``http://127.0.0.1:PORT/`` answers."""
+
+    def __init__(self, script: str, *, error: type[MlopsError] = ServerProcessError) -> None:
+        super().__init__(label="script server", error=error, log_name="script.log")
+        self.script = script
+        self.port = free_ports("127.0.0.1", [0])[0]
+
+    def start(self, startup_timeout: float = 30.0) -> Self:
+        url = f"http://127.0.0.1:{self.port}/"
+        self.launch(
+            [sys.executable, "-c", self.script, str(self.port)],
+            ready=lambda: first_failing_url([url]),
+            startup_timeout=startup_timeout,
+        )
+        return self
+
+
+def test_a_managed_process_group_is_stopped_whole_even_when_a_member_ignores_sigterm() -> None:
+    with ScriptServer(STUBBORN_SERVER).start() as server:
+        members = group_members(server.pid)
+        assert server.pid in members and len(members) == 2
+        assert set(listening_addresses({server.port})[server.port]) <= LOOPBACK
+        log_dir = server.log_dir
+        began = time.monotonic()
+        server.stop(grace=1.0)
+        took = time.monotonic() - began
+    assert group_members(server.pid) == []
+    assert 1.0 <= took < 5.0  # the grace period, then SIGKILL
+    assert not log_dir.exists()  # a temporary log folder goes with a clean stop
+
+
+def test_a_managed_process_that_exits_raises_its_error_type_with_the_cause_and_keeps_its_log() -> None:
+    server = ScriptServer("raise RuntimeError('the port table is corrupt')", error=FeatureStoreError)
+    try:
+        with pytest.raises(FeatureStoreError) as caught:
+            server.start()
+        first_line = str(caught.value).splitlines()[0]
+        assert first_line.startswith("the script server exited with status 1 while starting")
+        assert "(RuntimeError: the port table is corrupt)" in first_line
+        assert str(server.log_path) in first_line
+        assert str(caught.value).endswith("RuntimeError: the port table is corrupt")  # the log's tail
+        assert server.log_path.is_file()
+        assert group_members(server.pid) == []
+    finally:
+        shutil.rmtree(server.log_dir, ignore_errors=True)
+
+
+def test_a_managed_process_that_never_answers_names_what_failed_and_is_stopped() -> None:
+    server = ScriptServer("import time; print('still warming up', flush=True); time.sleep(600)")
+    try:
+        with pytest.raises(ServerProcessError) as caught:
+            server.start(startup_timeout=1.0)
+        message = str(caught.value)
+        assert message.startswith(
+            f"the script server was not healthy after 1 s (http://127.0.0.1:{server.port}/: "
+        )
+        assert message.endswith("still warming up")
+        assert group_members(server.pid) == []
+    finally:
+        shutil.rmtree(server.log_dir, ignore_errors=True)
+
+
+def test_free_ports_keeps_chosen_ports_and_picks_distinct_free_ones() -> None:
+    ports = free_ports("127.0.0.1", [0, 8123, 0, 0])
+    assert ports[1] == 8123
+    picked = [ports[0], *ports[2:]]
+    assert len(set(picked)) == 3 and all(port > 0 for port in picked)

@@ -119,7 +119,8 @@ class ModelUnavailableError(ServingError):
 
 
 class ServerProcessError(ServingError):
-    """A model server process that cannot be started, does not become healthy, or cannot be stopped."""
+    """A local server process (model server, router) that cannot be started, does not become healthy, or
+    cannot be stopped."""
 
     status_code = 503
     reason = "SERVER_PROCESS"

@@ -122,8 +122,5 @@ class _StoreLock(WriterLock):
 
 
 def _file_digest(path: Path) -> bytes:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.digest()
+        return hashlib.file_digest(handle, "sha256").digest()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ from components.rollout.routes import write_routes
 from components.rollout.server_pool import ServerPool, ServerSpec
 from components.rollout.state import RolloutState
 from components.rollout.traffic import TrafficWindow
-from components.serving.process import PROJECT_ROOT, group_members, stop_group
+from components.serving.process import PROJECT_ROOT, free_ports, group_members, stop_group
 
 PROXY_RECORD = "proxy.json"
 TRAFFIC_LOG = "traffic.jsonl"
@@ -135,7 +134,7 @@ class LocalActuator:
             raise ServerProcessError("; ".join(problems))
 
     def _start_proxy(self) -> None:
-        port = self.port or _free_port()
+        port = self.port or free_ports("127.0.0.1", [0])[0]
         command = [
             sys.executable,
             "-m",
@@ -234,9 +233,3 @@ def _unit_specs(unit: Mapping[str, Any]) -> list[ServerSpec]:
         key: parameters[key] for key in ("policy", "epsilon", "arm_names", "branches") if key in parameters
     }
     return [ServerSpec(unit["name"], "router", router=router), *children]
-
-
-def _free_port() -> int:
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        return int(holder.getsockname()[1])

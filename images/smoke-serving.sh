@@ -39,7 +39,9 @@ echo "serving image healthy in $((SECONDS - start))s ($image, uid $("$docker" ex
 good='{"jsonData": {"day": 14, "hour": 17, "minute": 30, "sched_dep_time": 1730, "sched_arr_time": 2015,
   "carrier": "UA", "origin": "EWR", "dest": "ORD", "distance": 719, "temp": 81.0, "dewp": 65.0,
   "humid": 58.0, "wind_dir": 200, "wind_speed": 12.7, "wind_gust": null, "precip": 0, "pressure": 1012.0,
-  "visib": 10, "plane_year": 2004, "plane_seats": 149, "plane_engines": 2, "plane_engine": "Turbo-fan"}}'
+  "visib": 10, "plane_year": 2004, "plane_seats": 149, "plane_engines": 2, "plane_engine": "Turbo-fan",
+  "carrier_arrivals_7d": 1120, "carrier_delay_rate_7d": 0.21, "route_arrivals_7d": 85,
+  "route_delay_rate_7d": 0.18}}'
 answer=$(curl -sS -X POST "$url/api/v1.0/predictions" -H 'Content-Type: application/json' -d "$good")
 echo "prediction: $answer"
 python3 - "$answer" "$version" <<'PY' || fail "the prediction answer breaks the API contract"

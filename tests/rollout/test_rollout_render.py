@@ -188,3 +188,25 @@ def test_parse_strategy() -> None:
     ]
     with pytest.raises(RolloutError, match="canary, shadow, ab, bandit"):
         parse_strategy("blue-green")
+
+
+def test_every_container_runs_the_planned_server_shape() -> None:
+    # Seldon's own default is 1 worker x 1 thread: one request at a time per pod.
+    plan = DeploymentPlan(
+        main=MAIN, candidate=CANDIDATE, strategy=Strategy.AB, candidate_weight=50, threads=8
+    )
+    containers = [
+        container
+        for spec in render_seldon_deployment(plan)["spec"]["predictors"][0]["componentSpecs"]
+        for container in spec["spec"]["containers"]
+    ]
+    assert containers
+    for container in containers:
+        env = {item["name"]: item["value"] for item in container["env"]}
+        assert env == {"GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "8"}, container["name"]
+
+
+@pytest.mark.parametrize(("workers", "threads"), [(0, 4), (1, 0)])
+def test_a_server_without_workers_or_threads_is_refused(workers: int, threads: int) -> None:
+    with pytest.raises(RolloutError, match="at least 1 worker and 1 thread"):
+        render_seldon_deployment(DeploymentPlan(main=MAIN, workers=workers, threads=threads))

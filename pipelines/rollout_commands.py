@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from components.errors import RolloutError
+from components.errors import ConfigError, RolloutError
 from components.images import serving_image
 from components.lineage import open_store
 from components.registry import DEFAULT_MODEL_NAME, ModelRegistry
@@ -65,6 +65,7 @@ def register_parsers(subparsers: Any) -> None:
         help="cluster: the label holding the namespace in Prometheus",
     )
     start.add_argument("--image", default=None, help="cluster: serving image (default: the project's)")
+    _feature_server_argument(start)
     _common(start)
     start.set_defaults(handler=rollout_start)
 
@@ -92,14 +93,7 @@ def register_parsers(subparsers: Any) -> None:
     render.add_argument("--strategy", default="canary", help="canary, shadow, ab or bandit")
     render.add_argument("--weight", type=int, help="the candidate's traffic share (default: the first step)")
     render.add_argument("--image", default=None, help="serving image (default: the project's)")
-    render.add_argument(
-        "--feature-server-url",
-        default="",
-        metavar="URL",
-        help="Feast's feature server as the model servers reach it (http://feature-server:6566 in the "
-        "namespace of manifests/base/features): every model is rendered behind the feature-store "
-        "TRANSFORMER, and requests carry booking-time fields only (default: none, models take full rows)",
-    )
+    _feature_server_argument(render)
     render.add_argument("--out", type=Path, help="write to this file instead of printing")
     _common(render)
     render.set_defaults(handler=rollout_render)
@@ -122,9 +116,25 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
+def _feature_server_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--feature-server-url",
+        default="",
+        metavar="URL",
+        help="cluster: Feast's feature server as the model servers reach it (http://feature-server:6566 in "
+        "the namespace of manifests/base/features): every model is rendered behind the feature-store "
+        "TRANSFORMER, and requests carry booking-time fields only (default: none, models take full rows)",
+    )
+
+
 def rollout_start(args: argparse.Namespace, settings: ProjectSettings) -> int:
     """Starts (or resumes) a rollout and reconciles it until it is promoted, rejected or aborted."""
     strategy = parse_strategy(args.strategy)
+    if args.local and args.feature_server_url:
+        raise ConfigError(
+            "--feature-server-url renders a cluster's transformers; a --local rollout serves full rows "
+            "(for booking-time requests on this machine: mlops serve --features)"
+        )
     config = load_config(args.config)
     if args.window is not None:
         config = config.with_overrides(steps={"window_seconds": args.window})
@@ -132,7 +142,10 @@ def rollout_start(args: argparse.Namespace, settings: ProjectSettings) -> int:
     with _registry(args, settings) as (store, registry), _actuator(args, settings) as actuator:
         metrics = _metrics(args, actuator)
         target = DeploymentTarget(
-            name=args.name, namespace=args.namespace, image=args.image or serving_image()
+            name=args.name,
+            namespace=args.namespace,
+            image=args.image or serving_image(),
+            feature_server_url=args.feature_server_url,
         )
         controller = RolloutController(
             actuator, metrics, RolloutLedger(store, registry), config, target=target, report=report

@@ -49,11 +49,14 @@ class DeploymentTarget:
         name: The SeldonDeployment's name.
         namespace: Its namespace.
         image: The serving image.
+        feature_server_url: Feast's feature server as the model servers reach it; when set, every
+            model runs behind the feature-store TRANSFORMER (``DeploymentPlan.feature_server_url``).
     """
 
     name: str = "flight-delay"
     namespace: str = "flights-mlops"
     image: str = field(default_factory=serving_image)
+    feature_server_url: str = ""
 
 
 class RolloutController:
@@ -311,6 +314,7 @@ class RolloutController:
             image=self.target.image,
             annotations=state.to_annotations(),
             bandit=self.config.bandit,
+            feature_server_url=self.target.feature_server_url,
         )
         if state.phase is Phase.SUCCEEDED:
             return replace(alone, main=candidate)

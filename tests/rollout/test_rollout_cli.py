@@ -94,6 +94,15 @@ def test_render_refuses_a_feature_server_url_that_is_not_a_server(
     assert not out.exists()
 
 
+def test_a_local_rollout_refuses_a_feature_server(
+    state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with registry_with(state_dir, ["s3://models/v1", "s3://models/v2"]):
+        pass
+    assert main(["rollout", "start", "v2", "--local", "--feature-server-url", FEATURE_SERVER]) == 2
+    assert "--feature-server-url renders a cluster's transformers" in capsys.readouterr().err
+
+
 def test_status_without_a_rollout(state_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rollout", "status", "--local", "--json"]) == 1
     assert json.loads(capsys.readouterr().out) == {"rollout": None}

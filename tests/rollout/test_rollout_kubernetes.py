@@ -153,3 +153,25 @@ def test_a_replace_based_on_a_stale_version_is_a_conflict(cluster: Cluster) -> N
 def test_nothing_deployed_reads_as_absent(cluster: Cluster) -> None:
     observed = _actuator(cluster.api.url).observe()
     assert (observed.exists, observed.state) == (False, None)
+
+
+def test_a_rollout_with_a_feature_server_keeps_every_model_behind_its_transformer(tmp_path: Path) -> None:
+    uris = ["s3://mlpipeline/models/v1", "s3://mlpipeline/models/v2"]
+    target = DeploymentTarget(
+        name=NAME,
+        namespace=NAMESPACE,
+        image="registry.example/serving:1",
+        feature_server_url="http://feature-server:6566",
+    )
+    with FakeKubernetesApiServer() as api, registry_with(tmp_path, uris) as (store, registry):
+        controller = RolloutController(
+            _actuator(api.url), TrafficBook(), RolloutLedger(store, registry), fast_config(), target=target
+        )
+        controller.start("v2", Strategy.CANARY)
+        predictors = api.stored(NAMESPACE, NAME)["spec"]["predictors"]
+    assert [p["name"] for p in predictors] == ["main", "canary"]
+    for predictor in predictors:
+        graph = predictor["graph"]
+        assert graph["type"] == "TRANSFORMER" and graph["children"][0]["type"] == "MODEL"
+        parameters = {item["name"]: item["value"] for item in graph["parameters"]}
+        assert parameters["feature_server_url"] == "http://feature-server:6566"

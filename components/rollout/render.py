@@ -54,6 +54,10 @@ TRANSFORMER_CLASS = "components.features.transformer.FeatureTransformer"
 # Where Seldon's storage initializer puts the model folder for a graph unit with a modelUri.
 MOUNTED_MODEL_PATH = "/mnt/models"
 BANDIT_STATE_DIR = "/var/lib/bandit"
+# Where the monitor CronJob mounts the serving-records volume (manifests/base/monitor.yaml); the model
+# servers write their request logs into it at the same path.
+SERVING_RECORDS_DIR = "/var/lib/flights-mlops"
+REQUEST_LOG_DIR = f"{SERVING_RECORDS_DIR}/requests"
 VERSION_LABEL = "flights-mlops.io/model-version"
 PART_OF = "flights-mlops"
 # The serving image runs as this user (images/serving.Dockerfile).
@@ -94,6 +98,8 @@ class DeploymentPlan:
         annotations: Extra metadata annotations (the rollout state lives here).
         bandit: The bandit router's policy.
         resources: Requests and limits of each model container (and of each transformer's).
+        request_log_claim: The volume claim every model server appends its request log to, the one the
+            monitor CronJob reads (``serving-records``); empty, no request log is written.
         workers: Gunicorn worker processes per model (and transformer) container.
         threads: Threads per worker. Seldon's own default is 1 x 1, one request at a time per pod;
             ``mlops serve`` measured 1 x 4 at ~1,850 requests/s on 2 cores where 1 x 1 queues behind
@@ -118,6 +124,7 @@ class DeploymentPlan:
             "limits": {"cpu": "1", "memory": "1Gi"},
         }
     )
+    request_log_claim: str = "serving-records"
     workers: int = 1
     threads: int = 4
     feature_server_url: str = ""
@@ -310,6 +317,11 @@ def _model_unit(plan: DeploymentPlan, served: ServedVersion) -> dict[str, Any]:
         "parameters": [
             {"name": "model_uri", "value": MOUNTED_MODEL_PATH, "type": "STRING"},
             {"name": "model_version", "value": served.version, "type": "STRING"},
+            *(
+                [{"name": "request_log", "value": REQUEST_LOG_DIR, "type": "STRING"}]
+                if plan.request_log_claim
+                else []
+            ),
         ],
     }
     if not plan.feature_server_url:
@@ -330,12 +342,18 @@ def _model_unit(plan: DeploymentPlan, served: ServedVersion) -> dict[str, Any]:
 
 def _model_component(plan: DeploymentPlan, served: ServedVersion) -> dict[str, Any]:
     # A transformer shares its model's pod: the executor reaches both over localhost.
-    containers = [_container(plan, unit_name(plan, served), MODEL_CLASS, "MODEL")]
+    model = _container(plan, unit_name(plan, served), MODEL_CLASS, "MODEL")
+    pod: dict[str, Any] = {"securityContext": _pod_security(), "containers": [model]}
+    if plan.request_log_claim:
+        model["volumeMounts"] = [{"name": "serving-records", "mountPath": SERVING_RECORDS_DIR}]
+        pod["volumes"] = [
+            {"name": "serving-records", "persistentVolumeClaim": {"claimName": plan.request_log_claim}}
+        ]
     if plan.feature_server_url:
-        containers.insert(
+        pod["containers"].insert(
             0, _container(plan, transformer_name(plan, served), TRANSFORMER_CLASS, "TRANSFORMER")
         )
-    return {"spec": {"securityContext": _pod_security(), "containers": containers}}
+    return {"spec": pod}
 
 
 def _check_feature_server_url(url: str) -> None:

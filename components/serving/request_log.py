@@ -1,7 +1,9 @@
 """Request/response log: one JSON line per answered or rejected request, off the request path.
 
-Each server process appends to its own file, ``<directory>/requests-<pid>.jsonl``. Gunicorn workers and
-gRPC workers are separate processes; one file each means no two writers ever share a file offset, so no
+Each server process appends to its own file, ``<directory>/requests-<host>-<pid>.jsonl``. Gunicorn
+workers and gRPC workers are separate processes, and in a cluster the pods of every model share one
+volume (the host name is the pod's name, and process ids repeat from pod to pod); one file each means
+no two writers ever share a file offset, so no
 line can interleave with another whatever its size (``O_APPEND`` alone is only atomic per ``write`` call,
 and a 1,000-row batch makes a line far longer than any size guaranteed to go out in one call). Readers
 glob ``requests-*.jsonl`` and sort by ``ts``.
@@ -27,6 +29,7 @@ import contextlib
 import json
 import logging
 import os
+import socket
 import threading
 import time
 from collections import deque
@@ -50,7 +53,7 @@ class RequestLog:
     """Appends request records as JSON lines to a per-process file in ``directory``.
 
     Args:
-        directory: Folder of the ``requests-<pid>.jsonl`` files (created on first use).
+        directory: Folder of the ``requests-<host>-<pid>.jsonl`` files (created on first use).
         max_pending: Most lines held in memory between writes; more are dropped and counted.
         flush_seconds: How often the writer thread writes pending lines.
     """
@@ -72,7 +75,7 @@ class RequestLog:
     @property
     def path(self) -> Path:
         """This process's file."""
-        return self.directory / f"requests-{os.getpid()}.jsonl"
+        return self.directory / f"requests-{socket.gethostname()}-{os.getpid()}.jsonl"
 
     def append(self, record: Mapping[str, Any]) -> bool:
         """Serialises ``record`` and queues the line; False (and counted) when too many lines wait."""

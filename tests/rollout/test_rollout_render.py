@@ -4,6 +4,7 @@ admission rules; invalid names, weights and fields are refused before anything r
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -210,3 +211,21 @@ def test_every_container_runs_the_planned_server_shape() -> None:
 def test_a_server_without_workers_or_threads_is_refused(workers: int, threads: int) -> None:
     with pytest.raises(RolloutError, match="at least 1 worker and 1 thread"):
         render_seldon_deployment(DeploymentPlan(main=MAIN, workers=workers, threads=threads))
+
+
+def test_every_model_writes_its_request_log_to_the_monitors_volume() -> None:
+    plan = DeploymentPlan(main=MAIN, candidate=CANDIDATE, strategy=Strategy.CANARY, candidate_weight=10)
+    predictors = render_seldon_deployment(plan)["spec"]["predictors"]
+    for predictor in predictors:
+        parameters = {item["name"]: item["value"] for item in predictor["graph"]["parameters"]}
+        assert parameters["request_log"] == "/var/lib/flights-mlops/requests"
+        [pod] = [spec["spec"] for spec in predictor["componentSpecs"]]
+        assert pod["volumes"] == [
+            {"name": "serving-records", "persistentVolumeClaim": {"claimName": "serving-records"}}
+        ]
+        assert pod["containers"][0]["volumeMounts"] == [
+            {"name": "serving-records", "mountPath": "/var/lib/flights-mlops"}
+        ]
+    quiet = render_seldon_deployment(replace(plan, request_log_claim=""))["spec"]["predictors"][0]
+    assert "request_log" not in {item["name"] for item in quiet["graph"]["parameters"]}
+    assert "volumes" not in quiet["componentSpecs"][0]["spec"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def test_lines_reach_the_file_without_close_and_each_process_has_its_own_file(tm
     while time.monotonic() < deadline and not log.path.read_text():
         time.sleep(0.01)
     assert _lines(log.path) == [{"n": "parent"}]
-    assert _lines(tmp_path / f"requests-{pid}.jsonl") == [{"n": "child"}]
+    assert _lines(tmp_path / f"requests-{socket.gethostname()}-{pid}.jsonl") == [{"n": "child"}]
     log.close()
 
 

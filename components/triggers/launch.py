@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from components.settings import METADATA_URI_VARIABLE, STATE_DIR_VARIABLE, ProjectSettings
+from components.settings import (
+    FEATURE_REPO_VARIABLE,
+    METADATA_URI_VARIABLE,
+    STATE_DIR_VARIABLE,
+    ProjectSettings,
+)
 from components.triggers.kinds import TriggerKind
 from components.triggers.window import DataWindow
 
@@ -177,6 +182,7 @@ class LocalLauncher:
             **self.extra_env,
             STATE_DIR_VARIABLE: str(self.settings.state_dir),
             METADATA_URI_VARIABLE: self.settings.metadata_uri,
+            FEATURE_REPO_VARIABLE: str(self.settings.feature_repo),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
         }
         with log_path.open("ab") as log, log_path.with_suffix(".json").open("wb") as summary:

@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from default_data import session_feature_store
+
 from components.lineage import LineageStore
 from components.monitoring.config import MonitorConfig, load_monitor_config
 from components.schema.logic import load_schema
@@ -23,7 +25,12 @@ LEASE_WAIT_SECONDS = 240.0
 
 
 def settings_for(state: Path) -> ProjectSettings:
-    return ProjectSettings(state_dir=state, metadata_uri=f"sqlite:///{state}/metadata.sqlite")
+    # Retraining runs read the session's feature store rather than building one per state folder.
+    return ProjectSettings(
+        state_dir=state,
+        metadata_uri=f"sqlite:///{state}/metadata.sqlite",
+        feature_repo_dir=session_feature_store().repo,
+    )
 
 
 def watcher_for(

@@ -41,6 +41,7 @@ from components.serving.fixture_model import build_model_folder
 from components.serving.loadtest import PREDICTIONS_PATH, percentiles
 from components.serving.process import ServerConfig, serve_model, start_server
 from components.serving.schema import ServingSchema
+from pipelines.output import format_table
 
 EXAMPLE_SCHEMA = (
     Path(__file__).resolve().parents[1] / "components" / "serving" / "serving_schema.example.json"
@@ -112,16 +113,6 @@ class JsonPoster:
         return self.connection.getresponse()
 
 
-def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True))
-        for line in [header, *rows]
-    ]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=400, help="requests per latency measurement")
@@ -141,19 +132,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             "full_year_s": full,
             "offline_rows": applied["rows"],
         }
+        step = "feature store (features environment)"
         print(
-            table(
+            format_table(
                 [
-                    ["offline rows (4 views)", f"{sum(applied['rows'].values()):,}"],
-                    ["build offline Parquet (year)", f"{applied['build_seconds']:.2f} s"],
-                    ["apply (register)", f"{applied['apply_seconds']:.2f} s"],
-                    [
-                        "materialise, incremental month",
-                        f"{min(months):.2f}-{max(months):.2f} s (year: {sum(months):.2f} s)",
-                    ],
-                    ["materialise full year at once", f"{full:.2f} s"],
+                    {step: "offline rows (4 views)", "time": f"{sum(applied['rows'].values()):,}"},
+                    {step: "build offline Parquet (year)", "time": f"{applied['build_seconds']:.2f} s"},
+                    {step: "apply (register)", "time": f"{applied['apply_seconds']:.2f} s"},
+                    {
+                        step: "materialise, incremental month",
+                        "time": f"{min(months):.2f}-{max(months):.2f} s (year: {sum(months):.2f} s)",
+                    },
+                    {step: "materialise full year at once", "time": f"{full:.2f} s"},
                 ],
-                ["feature store (features environment)", "time"],
+                [step, "time"],
             ),
             flush=True,
         )
@@ -206,10 +198,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "predict_via_transformer": with_,
     }
     print()
+    requests = "sequential requests on 127.0.0.1"
     print(
-        table(
+        format_table(
             [
-                [name, f"{values['p50']:.2f}", f"{values['p99']:.2f}", f"{values['mean']:.2f}"]
+                {requests: name} | {f"{stat} ms": f"{values[stat]:.2f}" for stat in ("p50", "p99", "mean")}
                 for name, values in (
                     ("online lookup, 1 entity row (feature server)", one),
                     ("online lookup, 100 entity rows (feature server)", hundred),
@@ -217,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     ("predict, booking-time row via the transformer", with_),
                 )
             ],
-            ["sequential requests on 127.0.0.1", "p50 ms", "p99 ms", "mean ms"],
+            [requests, "p50 ms", "p99 ms", "mean ms"],
         )
     )
     print(

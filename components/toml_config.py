@@ -5,7 +5,8 @@ records from a small TOML file. They share what this module does, so every one o
 mistakes with the same words: an unreadable file or bad TOML, an unknown or missing table or key (a typo
 must never fall back to a default), a boolean where a number belongs (``true`` is an ``int`` in Python),
 and a number that is not finite (TOML allows ``nan`` and ``inf``, and no comparison refuses ``nan``).
-Every error is a ``ConfigError`` whose message starts with the file's path.
+Every error is a ``ConfigError`` whose message starts with the file's path, unless the loader names
+another class of the project's errors for its callers to catch (the rollout's, the evaluation's).
 """
 
 from __future__ import annotations
@@ -18,28 +19,38 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from components.errors import ConfigError
+from components.errors import ConfigError, MlopsError
 
 Built = TypeVar("Built")
 
 
 def load_toml(
-    path: Path, build: Callable[[dict[str, Any]], Built], *, what: str, tables: Collection[str]
+    path: Path,
+    build: Callable[[dict[str, Any]], Built],
+    *,
+    what: str,
+    tables: Collection[str],
+    top_level: str = "tables",
+    error: type[MlopsError] = ConfigError,
 ) -> Built:
-    """Reads a TOML settings file, checks its table names and builds the settings from it.
+    """Reads a TOML settings file, checks its top-level names and builds the settings from it.
 
     Args:
         path: The file.
-        build: Turns the parsed document into the settings; raises ``ConfigError`` for a bad value.
+        build: Turns the parsed document into the settings; raises ``ConfigError`` (or ``error``) for a
+            bad value.
         what: What the file holds, for the error when it cannot be read ("the trigger policy").
-        tables: The top-level tables the file must hold, no more and no fewer.
+        tables: The top-level names the file must hold, no more and no fewer: its tables, or its keys
+            in a file with no tables.
+        top_level: What those names are, for the error ("budgets" in a flat file of budgets).
+        error: The error class raised, for a loader whose callers catch their step's own error family.
 
     Returns:
         What ``build`` returned.
 
     Raises:
-        ConfigError: when the file cannot be read, is not TOML, holds other tables than ``tables``, or
-            ``build`` refuses it; the message starts with ``path``.
+        ConfigError: (or ``error``) when the file cannot be read, is not TOML, holds other top-level
+            names than ``tables``, or ``build`` refuses it; the message starts with ``path``.
 
     Example:
         >>> from components.validation.config import THRESHOLDS_PATH
@@ -49,14 +60,18 @@ def load_toml(
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read {what}: {exc}") from exc
+        raise error(f"{path}: cannot read {what}: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    check_names(document, tables, where=str(path), noun="tables")
+        raise error(f"{path}: not valid TOML: {exc}") from exc
+    # The checks below raise ConfigError; a caller that named another class gets the same words in it.
+    try:
+        check_names(document, tables, where=str(path), noun=top_level)
+    except ConfigError as exc:
+        raise error(str(exc)) from exc
     try:
         return build(document)
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
+    except (ConfigError, error) as exc:
+        raise error(f"{path}: {exc}") from exc
 
 
 def check_names(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.errors import ConfigError
+from components.errors import ConfigError, RolloutError
 from components.toml_config import check_names, integer, load_toml, names, number, table_fields
 
 
@@ -88,6 +88,40 @@ def test_errors_of_the_record_itself_name_the_file(tmp_path: Path) -> None:
     path = _write(tmp_path, WINDOW)
     with pytest.raises(ConfigError, match=r"^.*settings\.toml: \[window\] rows must be > 0$"):
         load_toml(path, refuse, what="the window", tables=["window"])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[window\nrows = 1", "not valid TOML"),
+        ("", r"missing tables \['window'\]"),
+        (WINDOW.replace("seconds = 5", "seconds = nan"), "seconds must be a finite number"),
+    ],
+)
+def test_a_loader_may_raise_its_own_error_family(tmp_path: Path, text: str, message: str) -> None:
+    path = _write(tmp_path, text)
+
+    with pytest.raises(RolloutError, match=message) as raised:
+        load_toml(path, _window, what="the window", tables=["window"], error=RolloutError)
+    assert str(raised.value).startswith(f"{path}: ")
+    with pytest.raises(RolloutError, match="cannot read the window"):
+        load_toml(tmp_path / "absent.toml", _window, what="the window", tables=["window"], error=RolloutError)
+
+
+def test_errors_of_the_family_raised_by_the_record_name_the_file(tmp_path: Path) -> None:
+    def refuse(document: dict[str, Any]) -> None:
+        raise RolloutError("steps.canary must end at 100")
+
+    path = _write(tmp_path, WINDOW)
+    with pytest.raises(RolloutError, match=r"^.*settings\.toml: steps\.canary must end at 100$"):
+        load_toml(path, refuse, what="the window", tables=["window"], error=RolloutError)
+
+
+def test_a_flat_file_names_its_keys_in_its_own_words(tmp_path: Path) -> None:
+    path = _write(tmp_path, "rows = 1\nsecond = 2\n")
+
+    with pytest.raises(ConfigError, match=r"unknown budgets \['second'\], missing budgets \['seconds'\]"):
+        load_toml(path, dict, what="budgets", tables=["rows", "seconds"], top_level="budgets")
 
 
 def test_toml_keys_can_fill_fields_of_other_names() -> None:

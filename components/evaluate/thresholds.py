@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from components.errors import EvaluationError
+from components.toml_config import load_toml, table_fields
 
 DEFAULT_THRESHOLDS_PATH = Path(__file__).with_name("thresholds.toml")
 
@@ -85,32 +85,18 @@ def load_thresholds(path: Path = DEFAULT_THRESHOLDS_PATH) -> Thresholds:
         path: The TOML file; defaults to ``thresholds.toml`` beside this module.
 
     Raises:
-        EvaluationError: when the file is absent, not TOML, lacks a key, has an unknown one, or holds
-            a value of the wrong type or range.
+        EvaluationError: when the file is absent, not TOML, lacks a section or key, has an unknown one,
+            or holds a value of the wrong type or range; the message starts with ``path``.
 
     Example:
         >>> load_thresholds().min_auc
+        0.63
     """
-    try:
-        document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise EvaluationError(f"cannot read thresholds {path}: {exc}") from exc
-    unknown_sections = sorted(set(document) - set(_SECTIONS))
-    if unknown_sections:
-        raise EvaluationError(f"{path}: unknown sections {unknown_sections}")
+    return load_toml(Path(path), _thresholds, what="thresholds", tables=_SECTIONS, error=EvaluationError)
+
+
+def _thresholds(document: dict[str, Any]) -> Thresholds:
     values: dict[str, Any] = {}
     for section, names in _SECTIONS.items():
-        table = document.get(section, {})
-        unknown = sorted(set(table) - set(names))
-        missing = [name for name in names if name not in table]
-        if unknown or missing:
-            raise EvaluationError(f"{path} [{section}]: missing keys {missing}, unknown keys {unknown}")
-        values.update(table)
-    for field in fields(Thresholds):
-        value = values[field.name]
-        expected = int if field.name == "min_slice_rows" else (int, float)
-        if isinstance(value, bool) or not isinstance(value, expected):
-            raise EvaluationError(f"{path}: {field.name} must be a number, got {value!r}")
-        if field.name != "min_slice_rows":
-            values[field.name] = float(value)
+        values |= table_fields(document, section, Thresholds, keys={name: name for name in names})
     return Thresholds(**values)

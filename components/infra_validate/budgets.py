@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import tomllib
+import typing
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from components.errors import ConfigError
+from components.toml_config import integer, load_toml, number
 
 BUDGETS_PATH = Path(__file__).with_name("budgets.toml")
 
@@ -23,24 +25,27 @@ class Budgets:
 def load_budgets(path: Path = BUDGETS_PATH) -> Budgets:
     """Reads budgets; every field is required, so a typo cannot silently fall back to a default.
 
+    The file has no tables: each budget is a top-level key.
+
     Raises:
-        ConfigError: when the file is unreadable, a field is missing or unknown, or a value is not positive.
+        ConfigError: when the file is unreadable, a field is missing or unknown, or a value is not a
+            positive number (a whole one for the counts); the message starts with ``path``.
     """
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read infra-validation budgets: {exc}") from exc
-    names = {field.name for field in fields(Budgets)}
-    unknown, missing = sorted(set(raw) - set(names)), sorted(set(names) - set(raw))
-    if unknown or missing:
-        raise ConfigError(f"{path}: unknown budgets {unknown}, missing budgets {missing}")
-    for name, value in raw.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise ConfigError(f"{path}: {name} must be a positive number, got {value!r}")
-    return Budgets(
-        max_model_size_mb=float(raw["max_model_size_mb"]),
-        max_resident_memory_mb=float(raw["max_resident_memory_mb"]),
-        max_p99_latency_ms=float(raw["max_p99_latency_ms"]),
-        latency_requests=int(raw["latency_requests"]),
-        batch_rows=int(raw["batch_rows"]),
+    return load_toml(
+        path,
+        _budgets,
+        what="infra-validation budgets",
+        tables=[field.name for field in fields(Budgets)],
+        top_level="budgets",
     )
+
+
+def _budgets(document: dict[str, Any]) -> Budgets:
+    types = typing.get_type_hints(Budgets)
+    values: dict[str, Any] = {}
+    for name, value in document.items():
+        checked = integer(value, name) if types[name] is int else number(value, name)
+        if checked <= 0:
+            raise ConfigError(f"{name} must be a positive number, got {value!r}")
+        values[name] = checked
+    return Budgets(**values)

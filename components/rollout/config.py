@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from components.errors import RolloutError
+from components.errors import ConfigError, RolloutError
+from components.toml_config import check_names, integer, load_toml, number, table, table_fields
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("rollout.toml")
 BANDIT_POLICIES = ("epsilon-greedy", "thompson")
@@ -140,36 +140,37 @@ def load_config(path: Path = DEFAULT_CONFIG_PATH) -> RolloutConfig:
         path: The file; by default ``rollout.toml`` beside this module.
 
     Raises:
-        RolloutError: for an unreadable file, a missing or unknown section or key, or a value out of range.
+        RolloutError: for an unreadable file, a missing or unknown section or key, a value of the wrong
+            type, or one out of range; the message starts with ``path``.
 
     Example:
         >>> load_config().steps.canary
         (10, 25, 50, 100)
     """
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise RolloutError(f"cannot read rollout config {path}: {exc}") from exc
-    unknown = set(document) - set(_SECTIONS)
-    missing = set(_SECTIONS) - set(document)
-    if unknown or missing:
-        raise RolloutError(
-            f"rollout config {path}: unknown sections {sorted(unknown)}, missing {sorted(missing)}"
-        )
-    sections = {}
-    for name, kind in _SECTIONS.items():
-        values = document[name]
-        expected = {f.name for f in fields(kind)}
-        if set(values) != expected:
-            raise RolloutError(
-                f"rollout config {path} [{name}]: unknown keys {sorted(set(values) - expected)}, "
-                f"missing {sorted(expected - set(values))}"
-            )
-        try:
-            sections[name] = kind(**_typed(values))
-        except TypeError as exc:
-            raise RolloutError(f"rollout config {path} [{name}]: {exc}") from exc
-    return RolloutConfig(**sections)
+    return load_toml(path, _rollout, what="the rollout config", tables=_SECTIONS, error=RolloutError)
+
+
+def _rollout(document: dict[str, Any]) -> RolloutConfig:
+    steps = table(document, "steps")
+    check_names(steps, [f.name for f in fields(StepConfig)], where="[steps]", noun="keys")
+    canary = steps["canary"]
+    if not isinstance(canary, list):
+        raise ConfigError(f"[steps] canary must be a list of percentages, got {canary!r}")
+    bandit = table(document, "bandit")
+    check_names(bandit, [f.name for f in fields(BanditConfig)], where="[bandit]", noun="keys")
+    if not isinstance(bandit["policy"], str):
+        raise ConfigError(f"[bandit] policy must be a string, got {bandit['policy']!r}")
+    return RolloutConfig(
+        steps=StepConfig(
+            canary=tuple(integer(share, "[steps] canary") for share in canary),
+            ab_split=integer(steps["ab_split"], "[steps] ab_split"),
+            window_seconds=number(steps["window_seconds"], "[steps] window_seconds"),
+            max_windows=integer(steps["max_windows"], "[steps] max_windows"),
+            poll_seconds=number(steps["poll_seconds"], "[steps] poll_seconds"),
+        ),
+        checks=CheckConfig(**table_fields(document, "checks", CheckConfig)),
+        bandit=BanditConfig(policy=bandit["policy"], epsilon=number(bandit["epsilon"], "[bandit] epsilon")),
+    )
 
 
 def _typed(values: dict[str, Any]) -> dict[str, Any]:

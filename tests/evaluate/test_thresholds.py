@@ -44,8 +44,11 @@ def test_written_thresholds_read_back_equal(
             "min_slice_rows must be",
         ),
         (lambda text: text.replace("min_auc = 0.6", "min_auc = 1.6"), r"within \[0, 1\]"),
-        (lambda text: text + "\n[extra]\nx = 1\n", r"unknown sections \['extra'\]"),
-        (lambda text: text.replace("[absolute]", "[absolute"), "cannot read thresholds"),
+        (lambda text: text.replace("min_auc = 0.6", "min_auc = nan"), "min_auc must be a finite number"),
+        (lambda text: text.replace("min_slice_rows = 400", "min_slice_rows = true"), "must be an integer"),
+        (lambda text: text + "\n[extra]\nx = 1\n", r"unknown tables \['extra'\]"),
+        (lambda text: text.replace("[change]", "[changes]"), r"missing tables \['change'\]"),
+        (lambda text: text.replace("[absolute]", "[absolute"), "not valid TOML"),
     ],
 )
 def test_malformed_thresholds_fail(
@@ -53,8 +56,9 @@ def test_malformed_thresholds_fail(
 ) -> None:
     path = tmp_path / "thresholds.toml"
     path.write_text(edit(thresholds_to_toml(lenient_thresholds)))
-    with pytest.raises(EvaluationError, match=message):
+    with pytest.raises(EvaluationError, match=message) as raised:
         load_thresholds(path)
+    assert str(raised.value).startswith(f"{path}: ")
 
 
 def test_absent_file_fails(tmp_path: Path) -> None:

@@ -34,12 +34,26 @@ def _write(tmp_path: Path, old: str, new: str) -> Path:
         ("ab_split = 50", "ab_split = 100", "ab_split"),
         ("max_error_rate = 0.01", "max_error_rate = 1.5", "max_error_rate"),
         ('policy = "thompson"', 'policy = "greedy"', "bandit.policy"),
-        ("[bandit]", "[bandits]", "unknown sections \\['bandits'\\]"),
+        ("[bandit]", "[bandits]", "unknown tables \\['bandits'\\]"),
+        ("ab_split = 50", "ab_split = true", "ab_split must be an integer, got True"),
+        ("canary = [10, 25, 50, 100]", "canary = [10, 25, 50.5, 100]", "canary must be an integer"),
+        ("canary = [10, 25, 50, 100]", "canary = 100", "canary must be a list of percentages"),
+        ("window_seconds = 300.0", "window_seconds = nan", "window_seconds must be a finite number"),
+        ('policy = "thompson"', "policy = 1", "policy must be a string"),
     ],
 )
 def test_bad_config_is_refused(tmp_path: Path, old: str, new: str, message: str) -> None:
-    with pytest.raises(RolloutError, match=message):
-        load_config(_write(tmp_path, old, new))
+    path = _write(tmp_path, old, new)
+    with pytest.raises(RolloutError, match=message) as raised:
+        load_config(path)
+    assert str(raised.value).startswith(f"{path}: ")
+
+
+def test_an_unreadable_config_is_a_rollout_error(tmp_path: Path) -> None:
+    with pytest.raises(RolloutError, match="cannot read the rollout config"):
+        load_config(tmp_path / "absent.toml")
+    with pytest.raises(RolloutError, match="not valid TOML"):
+        load_config(_write(tmp_path, "[steps]", "[steps"))
 
 
 def test_overrides_are_checked() -> None:

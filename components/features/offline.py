@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from components.errors import FeatureStoreError, RegistryError
+from components.errors import FeatureStoreError
 from components.features.catalog import CONFIG_FILE, ENTITIES, FEATURE_NAMES, TIMESTAMP_COLUMN, VIEWS
 from components.features.environment import FeatureEnvironment
 from components.registry.lock import WriterLock
@@ -107,18 +107,12 @@ class OfflineFeatures:
         return digest.hexdigest()[:32]
 
     def _lock(self) -> WriterLock:
-        return _StoreLock(self.repo / LOCK_FILE, timeout_seconds=LOCK_TIMEOUT_SECONDS)
-
-
-class _StoreLock(WriterLock):
-    """The registry's crash-safe file lock, reporting a timeout as a feature-store problem."""
-
-    def __enter__(self) -> _StoreLock:
-        try:
-            super().__enter__()
-        except RegistryError as exc:
-            raise FeatureStoreError(f"the feature store at {self.path.parent} is busy: {exc}") from exc
-        return self
+        return WriterLock(
+            self.repo / LOCK_FILE,
+            timeout_seconds=LOCK_TIMEOUT_SECONDS,
+            error=FeatureStoreError,
+            holder="feature-store build or retrieval",
+        )
 
 
 def _file_digest(path: Path) -> bytes:

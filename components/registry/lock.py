@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from components.errors import RegistryError
+from components.errors import MlopsError, RegistryError
 
 _POLL_SECONDS = 0.02
 
@@ -30,25 +30,36 @@ class WriterLock:
         ...     ...  # read, decide, write
     """
 
-    def __init__(self, path: Path, *, timeout_seconds: float = 60.0) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        timeout_seconds: float = 60.0,
+        error: type[MlopsError] = RegistryError,
+        holder: str = "registry writer",
+    ) -> None:
         """Prepares the lock; nothing is opened until the ``with`` block starts.
 
         Args:
             path: The lock file, created with its folders when missing. Its content is never read.
             timeout_seconds: How long to wait for another writer before giving up.
+            error: The error family a failure is reported in (the lock's user's, not the registry's).
+            holder: What holds the lock, as the timeout message names it.
         """
         self.path = path
         self.timeout_seconds = timeout_seconds
+        self.error = error
+        self.holder = holder
         self._fd: int | None = None
 
     def __enter__(self) -> WriterLock:
         if self._fd is not None:
-            raise RegistryError(f"the writer lock {self.path} is already held by this object")
+            raise self.error(f"the writer lock {self.path} is already held by this object")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise RegistryError(f"cannot open the registry lock file {self.path}: {exc}") from exc
+            raise self.error(f"cannot open the lock file {self.path}: {exc}") from exc
         deadline = time.monotonic() + self.timeout_seconds
         while True:
             try:
@@ -58,14 +69,14 @@ class WriterLock:
                 # Polling rather than a blocking flock keeps the timeout without signals or threads.
                 if time.monotonic() >= deadline:
                     os.close(fd)
-                    raise RegistryError(
-                        f"another registry writer has held {self.path} for over {self.timeout_seconds:g} s; "
+                    raise self.error(
+                        f"another {self.holder} has held {self.path} for over {self.timeout_seconds:g} s; "
                         "try again, or check for a stuck process"
                     ) from None
                 time.sleep(_POLL_SECONDS)
             except OSError as exc:
                 os.close(fd)
-                raise RegistryError(f"cannot lock {self.path}: {exc}") from exc
+                raise self.error(f"cannot lock {self.path}: {exc}") from exc
         self._fd = fd
         return self
 

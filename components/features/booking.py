@@ -14,13 +14,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.errors import BadRequestError
-from components.features.catalog import CARRIER, DEFAULTS, FEATURE_NAMES, ORIGIN, ROUTE, TAILNUM, route_key
+from components.features.catalog import (
+    CARRIER,
+    DEFAULTS,
+    FEATURE_NAMES,
+    NO_TAILNUM,
+    ORIGIN,
+    ROUTE,
+    TAILNUM,
+    route_key,
+)
 
 DEST = "dest"
 # Fields the transformer reads to find the entities; ``tailnum`` may be absent (no aircraft assigned yet).
 ENTITY_FIELDS: tuple[str, ...] = (ORIGIN, CARRIER, DEST)
 LOOKUP_ONLY_FIELDS: tuple[str, ...] = (TAILNUM,)
-UNKNOWN_TAILNUM = ""
 
 
 @dataclass(frozen=True)
@@ -49,7 +57,7 @@ def entity_row(request: Mapping[str, Any]) -> dict[str, str]:
         raise BadRequestError(f'"{TAILNUM}": a string or null is expected', reason="BAD_ENTITY")
     return {
         ORIGIN: request[ORIGIN],
-        TAILNUM: tailnum or UNKNOWN_TAILNUM,
+        TAILNUM: tailnum or NO_TAILNUM,
         CARRIER: request[CARRIER],
         ROUTE: route_key(request[ORIGIN], request[DEST]),
     }

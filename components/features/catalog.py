@@ -66,6 +66,8 @@ TAILNUM = "tailnum"
 CARRIER = "carrier"
 ROUTE = "route"
 ENTITIES: tuple[str, ...] = (ORIGIN, TAILNUM, CARRIER, ROUTE)
+# The tail-number key of a flight with no aircraft assigned: no aircraft row has it, so its facts default.
+NO_TAILNUM = ""
 # Aggregates look back this far from the hour they are valid for.
 WINDOW_DAYS = 7
 

@@ -19,6 +19,7 @@ from components.features.catalog import (
     DEFAULTS,
     FEATURE_NAMES,
     FEATURES,
+    NO_TAILNUM,
     ORIGIN,
     ROUTE,
     TAILNUM,
@@ -34,8 +35,6 @@ MONTHS: tuple[int, ...] = tuple(range(1, 13))
 # Known only after take-off: keeping them would leak the label.
 POST_DEPARTURE_COLUMNS = ("dep_time", "dep_delay", "arr_time", "air_time", "arr_delay")
 ROW_ORDER = ["time_hour", "sched_dep_time", "origin", "carrier", "flight"]
-# The store's entity for a flight with no tail number: no aircraft row has it, so its facts default.
-NO_TAILNUM = ""
 
 
 class HistoricalFeatures(Protocol):

@@ -221,15 +221,10 @@ def _watcher(
     settings: ProjectSettings, store: Any, rollout: Rollout, timeline: Timeline, params: dict[str, Any]
 ) -> Any:
     from components.monitoring.config import load_monitor_config
-    from components.schema.logic import load_schema
-    from components.triggers.launch import LocalLauncher
-    from components.triggers.lease import TrainingLease
-    from components.triggers.ledger import TriggerLedger
     from components.triggers.policy import load_policy
-    from components.triggers.watch import Watcher, WatchPlan
-    from components.validation.config import load_thresholds
+    from components.triggers.watch import WatchPlan
+    from pipelines.monitor_commands import local_watcher
 
-    policy = load_policy()
     plan = WatchPlan(
         model="flight-delay",
         requests_dir=rollout.requests_dir,
@@ -240,18 +235,13 @@ def _watcher(
         promotion="blessed",  # the candidate is canaried before it serves everyone
         params=params,
     )
-    ledger = TriggerLedger(store, plan.model)
-    return Watcher(
+    return local_watcher(
         store,
         plan,
-        policy=policy,
-        launcher=LocalLauncher(settings),
-        lease=TrainingLease(
-            ledger, lock_dir=settings.state_dir / "locks", ttl_seconds=policy.lease_ttl_seconds
-        ),
+        settings,
+        policy=load_policy(),
         monitor_config=load_monitor_config(),
-        thresholds=load_thresholds(),
-        schema=load_schema(),
+        lock_dir=settings.state_dir / "locks",
         on_event=lambda event: timeline.add(event.kind, event.message),
     )
 

@@ -34,6 +34,9 @@ from components.triggers.window import DEFAULT_AS_OF, data_window, newest_landed
 from pipelines.output import format_table, print_json
 
 if TYPE_CHECKING:  # the watcher imports TFDV and TensorFlow: only commands that watch pay for them
+    from components.lineage import LineageStore
+    from components.monitoring.config import MonitorConfig
+    from components.triggers.launch import Launcher
     from components.triggers.watch import Event, Watcher, WatchPlan
 
 LOCKS_DIR = "locks"
@@ -208,31 +211,60 @@ def open_watcher(
 ) -> Iterator[Watcher]:
     """A watcher over the state folder's lineage store, configured from the command line."""
     from components.monitoring.config import load_monitor_config
-    from components.schema.logic import load_schema
-    from components.triggers.watch import Watcher
-    from components.validation.config import load_thresholds
 
-    policy = load_policy()
     config = load_monitor_config()
     if getattr(args, "window_rows", None):
         rows = int(args.window_rows)
         config = config.with_window(max_rows=rows, min_rows=min(config.window.min_rows, rows))
     with open_store(settings.metadata_uri) as store:
-        ledger = TriggerLedger(store, args.model)
-        lease = TrainingLease(
-            ledger, lock_dir=lock_dir, ttl_seconds=policy.lease_ttl_seconds, run_finished=run_finished
-        )
-        yield Watcher(
+        yield local_watcher(
             store,
             build_plan(args, settings, monitor=monitor),
-            policy=policy,
-            launcher=launcher or LocalLauncher(settings),
-            lease=lease,
+            settings,
+            policy=load_policy(),
             monitor_config=config,
-            thresholds=load_thresholds(),
-            schema=load_schema(),
+            lock_dir=lock_dir,
+            launcher=launcher,
+            run_finished=run_finished,
             on_event=on_event,
         )
+
+
+def local_watcher(
+    store: LineageStore,
+    plan: WatchPlan,
+    settings: ProjectSettings,
+    *,
+    policy: TriggerPolicy,
+    monitor_config: MonitorConfig,
+    lock_dir: Path | None,
+    launcher: Launcher | None = None,
+    run_finished: Callable[[str], bool] | None = None,
+    clock: Callable[[], float] = time.time,
+    on_event: Callable[[Event], None] = lambda event: None,
+) -> Watcher:
+    """A watcher as ``mlops watch`` builds one: its lease in ``store``'s trigger ledger, the shipped
+    thresholds and schema, and ``mlops retrain`` children in ``settings``' state folder unless
+    ``launcher`` says otherwise."""
+    from components.schema.logic import load_schema
+    from components.triggers.watch import Watcher
+    from components.validation.config import load_thresholds
+
+    ledger = TriggerLedger(store, plan.model, clock=clock)
+    return Watcher(
+        store,
+        plan,
+        policy=policy,
+        launcher=launcher or LocalLauncher(settings),
+        lease=TrainingLease(
+            ledger, lock_dir=lock_dir, ttl_seconds=policy.lease_ttl_seconds, run_finished=run_finished
+        ),
+        monitor_config=monitor_config,
+        thresholds=load_thresholds(),
+        schema=load_schema(),
+        clock=clock,
+        on_event=on_event,
+    )
 
 
 def _say(event: Event) -> None:

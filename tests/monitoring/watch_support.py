@@ -12,14 +12,12 @@ from default_data import session_feature_store
 
 from components.lineage import LineageStore
 from components.monitoring.config import MonitorConfig, load_monitor_config
-from components.schema.logic import load_schema
 from components.settings import ProjectSettings
-from components.triggers.launch import LocalLauncher, LocalRun
-from components.triggers.lease import TrainingLease
+from components.triggers.launch import LocalRun
 from components.triggers.ledger import ACQUIRED, LEASE, TriggerLedger
 from components.triggers.policy import TriggerPolicy
 from components.triggers.watch import Watcher, WatchPlan
-from components.validation.config import load_thresholds
+from pipelines.monitor_commands import local_watcher
 
 LEASE_WAIT_SECONDS = 240.0
 
@@ -43,19 +41,13 @@ def watcher_for(
     clock: Callable[[], float] = time.time,
 ) -> Watcher:
     """A watcher as ``mlops watch`` builds one, launching real ``mlops retrain`` children."""
-    policy = policy or TriggerPolicy()
-    ledger = TriggerLedger(store, plan.model, clock=clock)
-    return Watcher(
+    return local_watcher(
         store,
         plan,
-        policy=policy,
-        launcher=LocalLauncher(settings),
-        lease=TrainingLease(
-            ledger, lock_dir=settings.state_dir / "locks", ttl_seconds=policy.lease_ttl_seconds
-        ),
+        settings,
+        policy=policy or TriggerPolicy(),
         monitor_config=config or load_monitor_config(),
-        thresholds=load_thresholds(),
-        schema=load_schema(),
+        lock_dir=settings.state_dir / "locks",
         clock=clock,
     )
 

@@ -9,6 +9,9 @@ SERVING_VENV := .venv-serving
 FEATURES_VENV := .venv-features
 # Builders behind a TLS-intercepting proxy trust the system bundle; harmless elsewhere.
 export UV_SYSTEM_CERTS ?= 1
+# Package downloads that stall or fail briefly are retried rather than failing the set-up.
+export UV_HTTP_TIMEOUT ?= 300
+export UV_HTTP_RETRIES ?= 10
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 PIPELINE_PY := $(VENV)/bin/python
 SERVING_PY := $(SERVING_VENV)/bin/python

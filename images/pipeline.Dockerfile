@@ -9,7 +9,9 @@
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 
 FROM ${BASE_IMAGE} AS build
-ENV UV_PYTHON_DOWNLOADS=never UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1
+# Slow or briefly failing egress must not fail a build: long reads, many retries, few parallel downloads.
+ENV UV_PYTHON_DOWNLOADS=never UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1 \
+    UV_HTTP_TIMEOUT=300 UV_HTTP_RETRIES=10 UV_CONCURRENT_DOWNLOADS=8
 WORKDIR /src
 # pyfarmhash (a TFDV dependency) ships no wheel: it compiles, which needs a C++ compiler and Python's
 # headers (the public Python images carry the headers; a Debian base gets them from python3-dev).
@@ -20,7 +22,7 @@ RUN apt-get update -qq \
  && rm -rf /var/lib/apt/lists/*
 RUN --mount=type=secret,id=ca,required=false \
     if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi; \
-    python3 -m venv /opt/uv && /opt/uv/bin/pip install --no-cache-dir --quiet "uv==0.13.9"
+    python3 -m venv /opt/uv && /opt/uv/bin/pip install --no-cache-dir --quiet --retries 10 --timeout 120 "uv==0.13.9"
 COPY pyproject.toml uv.lock README.md ./
 # Dependencies first, in their own layers, so code changes rebuild in seconds.
 RUN --mount=type=secret,id=ca,required=false --mount=type=cache,target=/root/.cache/uv \

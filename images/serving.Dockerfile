@@ -4,11 +4,13 @@
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 
 FROM ${BASE_IMAGE} AS build
-ENV UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON_DOWNLOADS=never UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1
+# Slow or briefly failing egress must not fail a build: long reads, many retries, few parallel downloads.
+ENV UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON_DOWNLOADS=never UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1 \
+    UV_HTTP_TIMEOUT=300 UV_HTTP_RETRIES=10 UV_CONCURRENT_DOWNLOADS=8
 WORKDIR /src
 RUN --mount=type=secret,id=ca,required=false \
     if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi; \
-    python3 -m venv /opt/uv && /opt/uv/bin/pip install --no-cache-dir --quiet "uv==0.13.9"
+    python3 -m venv /opt/uv && /opt/uv/bin/pip install --no-cache-dir --quiet --retries 10 --timeout 120 "uv==0.13.9"
 COPY pyproject.toml uv.lock README.md ./
 RUN --mount=type=secret,id=ca,required=false --mount=type=cache,target=/root/.cache/uv \
     if [ -s /run/secrets/ca ]; then export SSL_CERT_FILE=/run/secrets/ca; fi; \

@@ -7,6 +7,8 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 VENV := .venv
 SERVING_VENV := .venv-serving
 FEATURES_VENV := .venv-features
+# The serving set plus TensorFlow: the SavedModel backends' tests and the serving benchmark's comparison.
+SAVEDMODEL_VENV := .venv-savedmodel
 # Builders behind a TLS-intercepting proxy trust the system bundle; harmless elsewhere.
 export UV_SYSTEM_CERTS ?= 1
 # Package downloads that stall or fail briefly are retried rather than failing the set-up.
@@ -14,7 +16,6 @@ export UV_HTTP_TIMEOUT ?= 300
 export UV_HTTP_RETRIES ?= 10
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 PIPELINE_PY := $(VENV)/bin/python
-SERVING_PY := $(SERVING_VENV)/bin/python
 MLOPS := $(VENV)/bin/mlops
 # Images: one per dependency set, named by `mlops images list`.
 REGISTRY ?= localhost:5000
@@ -38,11 +39,15 @@ $(SERVING_VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	UV_PROJECT_ENVIRONMENT=$(SERVING_VENV) $(UV) sync --frozen --extra serving --python $(PYTHON_VERSION)
 	@touch $@
 
+$(SAVEDMODEL_VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(SAVEDMODEL_VENV) $(UV) sync --frozen --extra serving --extra savedmodel --python $(PYTHON_VERSION)
+	@touch $@
+
 $(FEATURES_VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	UV_PROJECT_ENVIRONMENT=$(FEATURES_VENV) $(UV) sync --frozen --extra features --python $(PYTHON_VERSION)
 	@touch $@
 
-env: $(VENV)/.synced $(SERVING_VENV)/.synced $(FEATURES_VENV)/.synced ## Create or refresh the three environments (idempotent)
+env: $(VENV)/.synced $(SERVING_VENV)/.synced $(SAVEDMODEL_VENV)/.synced $(FEATURES_VENV)/.synced ## Create or refresh the four environments (idempotent)
 
 run: env ## Train from the feature store locally (kfp.local + SQLite ML Metadata), then load its online store
 	$(MLOPS) run
@@ -58,11 +63,12 @@ lint: $(VENV)/.synced ## Ruff lint and format check
 typecheck: $(VENV)/.synced ## Mypy on the project's packages
 	$(VENV)/bin/mypy
 
-unit: env ## Pytest in both environments (no lint)
+unit: env ## Pytest in each environment (no lint)
 	$(VENV)/bin/pytest --ignore=tests/serving -m "not cluster" -n 2 --dist loadgroup
-	$(SERVING_VENV)/bin/pytest tests/serving
+	$(SERVING_VENV)/bin/pytest tests/serving --ignore=tests/serving/savedmodel
+	$(SAVEDMODEL_VENV)/bin/pytest tests/serving/savedmodel
 
-test: lint typecheck unit ## Everything CI runs: lint, typecheck, tests in both environments
+test: lint typecheck unit ## Everything CI runs: lint, typecheck, tests in every environment
 
 compile: $(VENV)/.synced ## Compile the pipelines to KFP IR YAML under build/, every image pinned by digest (after `make push`)
 	$(MLOPS) pipeline compile --out build/pipelines --images build/images.json
@@ -97,8 +103,8 @@ bench-validation: $(VENV)/.synced ## Statistics + validation time for 1, 6, 12 m
 bench-monitoring: $(VENV)/.synced ## Production check: request log and feedback reading, check time by window size
 	$(PIPELINE_PY) bench/bench_monitoring.py
 
-bench-serving: $(SERVING_VENV)/.synced ## Serving: model floor, Seldon echo ceiling, served peak, rate sweep (~2 min)
-	$(SERVING_PY) bench/bench_serving.py --json-out build/bench/serving.json
+bench-serving: $(SERVING_VENV)/.synced $(SAVEDMODEL_VENV)/.synced ## Serving: model floor, Seldon echo ceiling, served peak, rate sweep (~2 min)
+	$(SAVEDMODEL_VENV)/bin/python bench/bench_serving.py --json-out build/bench/serving.json
 
 bench-pipeline: env ## Wall time per step and for the whole pipeline on 1, 6 and 12 months (~10 min)
 	$(PIPELINE_PY) bench/bench_pipeline.py

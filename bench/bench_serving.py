@@ -1,19 +1,23 @@
 """Serving benchmark: per-backend floors in process, Seldon's echo ceiling, served peaks, a rate sweep.
 
-Run with the serving environment (``make bench-serving``); the servers run as separate process groups on
-127.0.0.1 through ``components/serving/process.py`` and are loaded by ``components/serving/loadtest.py``
-(open loop, latency from each request's due time) from this process, so the load generator shares the
-machine's cores with the server, equally for every measurement. One run takes about four minutes:
+Run with the savedmodel environment, the serving set plus TensorFlow (``make bench-serving``), so the
+floor can compare every backend in process. The servers run in the environment a deployment gives them:
+the TFLite ones and the echoes in the serving set (no TensorFlow, as in the serving image), the SavedModel
+one beside TensorFlow. They run as separate process groups on 127.0.0.1 through
+``components/serving/process.py`` and are loaded by ``components/serving/loadtest.py`` (open loop,
+latency from each request's due time) from this process, so the load generator shares the machine's
+cores with the server, equally for every measurement. One run takes about four minutes:
 
 1. Floor, in process (best of several rounds): per backend the model call for 1, 100 and 1,000 rows,
    validation, and the whole ``predict_raw``; then the TFLite interpreter shared by threads behind its
    lock against one interpreter set per thread.
 2. Peaks: per server configuration (backend, workers x threads, coalescing, request log) the served
-   model's saturated throughput beside the echo model's (the wrapper's ceiling) of the same shape, all
-   in the same run; consecutive rows change one thing, so each row says what that change bought. Two
-   echoes: stock Seldon, which copies each worker's metric table through its multiprocessing manager
-   after every response, and ``echo*`` with the model's metric-table update, which skips that copy
-   when a response brings no metrics (``components/serving/metric_table.py``), as the model does.
+   model's saturated throughput beside the echo model's (the wrapper's ceiling) of the same shape, and
+   the server's resident memory (all its processes), all in the same run; consecutive rows change one
+   thing, so each row says what that change bought. Two echoes: stock Seldon, which copies each
+   worker's metric table through its multiprocessing manager after every response, and ``echo*`` with
+   the model's metric-table update, which skips that copy when a response brings no metrics
+   (``components/serving/metric_table.py``), as the model does.
 3. Rate sweep, backend x rate: p50/p99 at rising fractions of the ``echo*`` ceiling, until p99 breaks
    the budget, for the TFLite and the SavedModel backend (each step twice, the calmer run kept).
 
@@ -27,6 +31,7 @@ import argparse
 import json
 import os
 import random
+import sys
 import tempfile
 import threading
 import time
@@ -42,7 +47,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from components.ingest.contract import Kind
 from components.serving.gc_freeze import freeze_loaded_objects
 from components.serving.loadtest import PREDICTIONS_PATH, LoadResult, encode_payloads, run_load
-from components.serving.process import ECHO_CLASS, ModelServer, ServerConfig, serve_model, start_server
+from components.serving.process import (
+    DEFAULT_SERVING_VENV,
+    ECHO_CLASS,
+    ModelServer,
+    ServerConfig,
+    resident_memory_mb,
+    serve_model,
+    start_server,
+)
 from components.serving.schema import ServingSchema
 
 EXAMPLE_SCHEMA = (
@@ -57,6 +70,8 @@ STEP_REQUESTS = 1500  # at least ~500 answers per step: a p99 over fewer is its 
 STEP_RUNS = 2
 SWEEP_FRACTIONS = (0.1, 0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 SWEEP_BACKENDS = ("tflite", "session")
+# The SavedModel backends need TensorFlow, which only this (the savedmodel) environment has.
+SAVEDMODEL_VENV = Path(sys.prefix)
 THREADS_SHARING = 8
 
 
@@ -212,6 +227,10 @@ class Config:
     def shape(self) -> tuple[int, int]:
         return (self.workers, self.threads)
 
+    @property
+    def serving_venv(self) -> Path:
+        return DEFAULT_SERVING_VENV if self.backend == "tflite" else SAVEDMODEL_VENV
+
 
 CONFIGS = (
     Config("SavedModel session", "session"),
@@ -254,6 +273,7 @@ def start_all(model_dir: Path, scratch: Path) -> tuple[dict[Config, ModelServer]
                 threads=config.threads,
                 grpc_workers=0,
                 startup_timeout=300,
+                serving_venv=config.serving_venv,
             )
             for index, config in enumerate(CONFIGS)
         }
@@ -353,6 +373,8 @@ def run(argv: list[str] | None, scratch: Path) -> int:
                 result = peak(server, payloads)
                 if config not in peaks or result.achieved_rate > peaks[config].achieved_rate:
                     peaks[config] = result
+        # After the peaks, so every worker has loaded its model and answered thousands of requests.
+        memory_mb = {config: resident_memory_mb(server.pid) for config, server in models.items()}
         best = max((c for c in CONFIGS if c.request_log), key=lambda c: peaks[c].achieved_rate)
         ceiling = echo_rates[(ATOMIC_ECHO_CLASS, best.shape)]
         sweeps = {}
@@ -366,7 +388,7 @@ def run(argv: list[str] | None, scratch: Path) -> int:
     finally:
         stop_all(servers)
 
-    print_peaks(peaks, echo_rates)
+    print_peaks(peaks, echo_rates, memory_mb)
     print_sweeps(sweeps, ceiling)
     stock_ceiling = echo_rates[(ECHO_CLASS, best.shape)]
     steps = sweeps["tflite"][1]
@@ -399,6 +421,7 @@ def run(argv: list[str] | None, scratch: Path) -> int:
                             "echo": echo_rates[(ECHO_CLASS, config.shape)],
                             "echo_atomic_metrics": echo_rates[(ATOMIC_ECHO_CLASS, config.shape)],
                             "model": peaks[config].to_dict(),
+                            "resident_memory_mb": round(memory_mb[config], 1),
                         }
                         for config in CONFIGS
                     ],
@@ -430,7 +453,9 @@ def print_floor(floor: Mapping[str, Any]) -> None:
 
 
 def print_peaks(
-    peaks: Mapping[Config, LoadResult], echo_rates: Mapping[tuple[str, tuple[int, int]], float]
+    peaks: Mapping[Config, LoadResult],
+    echo_rates: Mapping[tuple[str, tuple[int, int]], float],
+    memory_mb: Mapping[Config, float],
 ) -> None:
     print(
         f"\n2. Peak throughput, saturated (16 in flight), REST, one row per request, best of {PEAK_ROUNDS} rounds"
@@ -438,7 +463,7 @@ def print_peaks(
     print("   echo: stock Seldon; echo*: with the model's metric-table update (no manager copy per response)")
     print(
         f"   {'config':<20} {'backend':>8} {'workers':>7} {'threads':>7} {'log':>4} {'coalesce':>8} "
-        f"{'echo /s':>8} {'echo* /s':>8} {'model /s':>8} {'model/echo*':>11} {'change':>7}"
+        f"{'echo /s':>8} {'echo* /s':>8} {'model /s':>8} {'model/echo*':>11} {'change':>7} {'RSS MB':>7}"
     )
     previous = None
     for config in CONFIGS:
@@ -450,7 +475,8 @@ def print_peaks(
         print(
             f"   {config.label:<20} {config.backend:>8} {config.workers:>7} {config.threads:>7} "
             f"{'on' if config.request_log else 'off':>4} {'on' if config.coalesce else 'off':>8} "
-            f"{echo_rate:>8.0f} {atomic_rate:>8.0f} {rate:>8.0f} {rate / atomic_rate:>11.0%} {change:>7}"
+            f"{echo_rate:>8.0f} {atomic_rate:>8.0f} {rate:>8.0f} {rate / atomic_rate:>11.0%} {change:>7} "
+            f"{memory_mb[config]:>7.0f}"
         )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from components.errors import ServingError
 from components.infra_validate.budgets import Budgets
 from components.serving.loadtest import percentiles
-from components.serving.process import ModelServer, group_members, serve_model
+from components.serving.process import ModelServer, resident_memory_mb, serve_model
 
 SAVED_MODEL_DIR = "saved_model"
 PROBABILITY_NAME = "delay_probability"
@@ -63,20 +63,6 @@ class InfraReport:
 
 def directory_size_mb(path: Path) -> float:
     return sum(item.stat().st_size for item in path.rglob("*") if item.is_file()) / 1e6
-
-
-def resident_memory_mb(group: int) -> float:
-    """Resident memory of every process in a process group, from ``/proc``."""
-    total_kb = 0
-    for pid in group_members(group):
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue  # exited meanwhile
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                total_kb += int(line.split()[1])
-    return total_kb / 1024
 
 
 def infra_validate(

@@ -9,7 +9,9 @@ function   ``saved_model/`` through a ``tf.function``            ``inference.py`
 auto       ``tflite`` when ``model.json`` records a core whose file exists, else ``session``
 =========  ====================================================  ==========================
 
-TensorFlow is imported only when a SavedModel backend is loaded.
+TensorFlow is imported only when a SavedModel backend is loaded, and only the ``savedmodel`` extra installs it:
+the serving set leaves it out, because Seldon's microservice imports TensorFlow into every worker whenever
+it is installed.
 """
 
 from __future__ import annotations
@@ -103,6 +105,15 @@ def load_backend(
         return TflitePredictor(model_dir, contract, threads=threads)
     if backend is Backend.AUTO:
         raise ModelUnavailableError("resolve the 'auto' backend before loading it")
-    from components.serving.inference import load_predictor
-
+    try:
+        from components.serving.inference import load_predictor
+    except ModuleNotFoundError as exc:
+        if exc.name != "tensorflow":
+            raise
+        raise ModelUnavailableError(
+            f"serving {model_dir} with backend '{backend}' needs TensorFlow, which the serving set leaves "
+            "out (it runs the TFLite core training exports): install the 'savedmodel' extra beside "
+            "'serving' (`make env` builds .venv-savedmodel), or serve a model folder whose model.json "
+            "records a TFLite core"
+        ) from exc
     return load_predictor(model_dir / SAVED_MODEL_DIR, backend=backend, threads=threads)

@@ -3,14 +3,22 @@
 It has what a trained model folder has - ``saved_model/`` (one (None, 1) input per raw feature, float32 or
 string, one (None, 1) probability; NaN imputed inside, categories looked up and embedded as training
 does), ``model.tflite`` (its TFLite core, built by the training code), ``model.json`` and
-``serving_schema.json`` - with seeded weights and the serving schema's vocabularies. It lets the server be tested and measured
-in either environment without running the training pipeline. It is not a trained model: its
-probabilities mean nothing.
+``serving_schema.json`` - with seeded weights and the serving schema's vocabularies. It lets the server be
+tested and measured without running the training pipeline. It is not a trained model: its probabilities
+mean nothing.
+
+Building it and asking the Keras model for its answers need TensorFlow, which the serving set leaves out, so
+the serving tests run this module in the training environment:
+
+    python -m components.serving.fixture_model build TARGET [--version V] [--no-tflite] [--schema PATH]
+    python -m components.serving.fixture_model predict MODEL_DIR RECORDS_JSON OUT_JSON
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +26,7 @@ from components.ingest.contract import Kind
 from components.serving.schema import ServingSchema
 
 OUTPUT_NAME = "delay_probability"
+EXAMPLE_SCHEMA = Path(__file__).with_name("serving_schema.example.json")
 
 
 def build_model_folder(
@@ -78,3 +87,47 @@ def build_model_folder(
     (target / "model.json").write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
     schema.write(target / "serving_schema.json")
     return target
+
+
+def keras_predictions(model_dir: Path, records: Sequence[dict[str, Any]]) -> list[float]:
+    """The model's own answers for ``records``, through the SavedModel signature it exported: what any
+    faster inference path has to reproduce."""
+    import numpy as np
+    import tensorflow as tf
+
+    from components.serving.validation import parse_request
+
+    schema = ServingSchema.read(model_dir / "serving_schema.json")
+    batch = parse_request({"jsonData": list(records)}, schema, max_rows=len(records))
+    signature = tf.saved_model.load(str(model_dir / "saved_model")).signatures["serving_default"]
+    feeds = {
+        name: tf.constant(column.reshape(-1, 1).astype(np.float32 if column.dtype != object else object))
+        for name, column in batch.columns.items()
+    }
+    (output,) = signature(**feeds).values()
+    return [float(value) for value in output.numpy()[:, 0]]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m components.serving.fixture_model", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build", help="write a stand-in model folder")
+    build.add_argument("target", type=Path)
+    build.add_argument("--schema", type=Path, default=EXAMPLE_SCHEMA)
+    build.add_argument("--version", default="fixture-1")
+    build.add_argument("--no-tflite", action="store_true", help="leave out model.tflite and its record")
+    predict = commands.add_parser("predict", help="the Keras model's answers for a JSON list of records")
+    predict.add_argument("model_dir", type=Path)
+    predict.add_argument("records", type=Path)
+    predict.add_argument("out", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        schema = ServingSchema.read(args.schema)
+        build_model_folder(args.target, schema, version=args.version, tflite=not args.no_tflite)
+    else:
+        records = json.loads(args.records.read_text(encoding="utf-8"))
+        args.out.write_text(json.dumps(keras_predictions(args.model_dir, records)), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -486,3 +486,17 @@ def _port_closed(host: str, port: int) -> str | None:
             return None
     except OSError as exc:
         return f"gRPC {host}:{port}: {exc}"
+
+
+def resident_memory_mb(group: int) -> float:
+    """Resident memory of every process in a process group, from ``/proc``."""
+    total_kb = 0
+    for pid in group_members(group):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue  # exited meanwhile
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total_kb += int(line.split()[1])
+    return total_kb / 1024

@@ -1,24 +1,30 @@
-"""Shared fixtures: a small seeded Keras model with the production signature, exported with ``model.export``
-(``components/serving/fixture_model.py``), and a good request record."""
+"""Shared fixtures: a small seeded Keras model with the production signature and TFLite core
+(``components/serving/fixture_model.py``), and a good request record.
+
+The serving set has no TensorFlow, so the training environment builds the model folder and gives the Keras
+model's own answers, as the training pipeline does for real models.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
+import numpy as np
 import pytest
 
-from components.serving.fixture_model import build_model_folder
 from components.serving.schema import ServingSchema
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_SCHEMA = PROJECT_ROOT / "components" / "serving" / "serving_schema.example.json"
 MODEL_VERSION = "test-7"
+# The training environment's interpreter, which has Keras; `make env` creates it.
+PIPELINE_PYTHON_VARIABLE = "MLOPS_PIPELINE_PYTHON"
 
 GOOD_RECORD: dict[str, Any] = {
     "day": 14,
@@ -55,9 +61,36 @@ def schema() -> ServingSchema:
     return ServingSchema.read(EXAMPLE_SCHEMA)
 
 
+def _fixture_model(*args: str) -> None:
+    python = Path(os.environ.get(PIPELINE_PYTHON_VARIABLE, PROJECT_ROOT / ".venv" / "bin" / "python"))
+    if not python.exists():
+        pytest.fail(
+            f"the fixture model is built with the training environment's Keras, and {python} is absent: "
+            f"run `make env` (or point {PIPELINE_PYTHON_VARIABLE} at an interpreter of the pipeline set)"
+        )
+    command = [str(python), "-m", "components.serving.fixture_model", *args]
+    done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.fail(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+
+
+def build_fixture_folder(target: Path, *, version: str = MODEL_VERSION, tflite: bool = True) -> Path:
+    """A stand-in model folder (``fixture_model.build_model_folder``) for the example serving schema."""
+    _fixture_model("build", str(target), "--version", version, *([] if tflite else ["--no-tflite"]))
+    return target
+
+
+def keras_predictions(model_dir: Path, records: Sequence[dict[str, Any]], scratch: Path) -> np.ndarray:
+    """The Keras model's answers for ``records``, through its SavedModel, from the training environment."""
+    records_file, out = scratch / "records.json", scratch / "keras-predictions.json"
+    records_file.write_text(json.dumps(list(records)), encoding="utf-8")
+    _fixture_model("predict", str(model_dir), str(records_file), str(out))
+    return np.asarray(json.loads(out.read_text(encoding="utf-8")), dtype=np.float64)
+
+
 @pytest.fixture(scope="session")
-def model_dir(tmp_path_factory: pytest.TempPathFactory, schema: ServingSchema) -> Path:
-    return build_model_folder(tmp_path_factory.mktemp("model"), schema, version=MODEL_VERSION)
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_fixture_folder(tmp_path_factory.mktemp("model"))
 
 
 @pytest.fixture()
@@ -68,11 +101,26 @@ def model_copy(tmp_path: Path, model_dir: Path) -> Iterator[Path]:
     yield copy
 
 
+def remove_core(model_folder: Path) -> None:
+    """Makes ``model_folder`` one trained before the TFLite core existed: no file, no record."""
+    metadata = json.loads((model_folder / "model.json").read_text())
+    del metadata["tflite"]
+    (model_folder / "model.json").write_text(json.dumps(metadata))
+    (model_folder / "model.tflite").unlink()
+
+
+def drop_feature_from_schema_and_inputs(model_folder: Path, name: str) -> None:
+    """Removes feature ``name`` from the serving schema and from the inputs ``model.json`` lists, so the
+    two agree with each other but no longer with the model itself."""
+    for file, key in (("serving_schema.json", "features"), ("model.json", "inputs")):
+        document = json.loads((model_folder / file).read_text())
+        document[key] = [item for item in document[key] if item["name"] != name]
+        (model_folder / file).write_text(json.dumps(document))
+
+
 def varied_records(count: int, seed: int) -> list[dict[str, Any]]:
     """Valid records around ``GOOD_RECORD``: other hours, distances, carriers, missing weather, and
     destinations out of the vocabulary (``XNA``, ``QQQ``)."""
-    import numpy as np
-
     rng = np.random.default_rng(seed)
     records = []
     for _ in range(count):

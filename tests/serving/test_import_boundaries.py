@@ -1,6 +1,6 @@
 """Import boundaries: the modules the pipeline environment runs use the standard library only, nothing
 in the serving package reaches for the pipeline set (kfp, TFDV, ML Metadata, pandas), and the TFLite
-path imports no TensorFlow."""
+path imports no TensorFlow (and loads none: ``savedmodel/test_savedmodel_environment.py``, where it could)."""
 
 from __future__ import annotations
 
@@ -54,27 +54,3 @@ def test_no_serving_module_imports_the_pipeline_set(path: Path) -> None:
 @pytest.mark.parametrize("path", TFLITE_PATH, ids=lambda p: p.name)
 def test_the_tflite_path_imports_no_tensorflow(path: Path) -> None:
     assert {module.split(".")[0] for module in _imports(path)} & TENSORFLOW == set()
-
-
-def test_loading_the_tflite_backend_imports_no_tensorflow(model_dir: Path) -> None:
-    import json
-    import subprocess
-
-    script = (
-        "import json, sys\n"
-        "from pathlib import Path\n"
-        "from components.serving.backends import Backend, core_contract, load_backend\n"
-        "folder = Path(sys.argv[1])\n"
-        "contract = core_contract(json.loads((folder / 'model.json').read_text()))\n"
-        "load_backend(Backend.TFLITE, folder, contract, threads=1)\n"
-        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))))\n"
-    )
-    completed = subprocess.run(
-        [sys.executable, "-c", script, str(model_dir)],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    assert json.loads(completed.stdout.strip().splitlines()[-1]) == []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from components.serving.model import FlightDelayModel, RequestIds, local_model_d
 from components.serving.rest_hooks import MAX_BODY_BYTES
 from components.serving.schema import ServingSchema
 
-from .conftest import GOOD_RECORD, MODEL_VERSION
+from .conftest import GOOD_RECORD, MODEL_VERSION, drop_feature_from_schema_and_inputs
 
 PREDICT = "/api/v1.0/predictions"
 
@@ -202,24 +201,13 @@ def test_model_folder_problems_stop_the_start(model_copy: Path) -> None:
         FlightDelayModel(model_uri=str(model_copy), model_version="9")
 
 
-@pytest.mark.parametrize(
-    ("backend", "model_file", "missing"),
-    [("tflite", "model.tflite", "cannot read the TFLite core"), ("session", "saved_model", "no SavedModel")],
-)
-def test_a_schema_that_does_not_match_the_model_stops_the_load(
-    model_copy: Path, backend: str, model_file: str, missing: str
-) -> None:
-    schema = json.loads((model_copy / "serving_schema.json").read_text())
-    schema["features"] = [item for item in schema["features"] if item["name"] != "precip"]
-    (model_copy / "serving_schema.json").write_text(json.dumps(schema))
-    metadata = json.loads((model_copy / "model.json").read_text())
-    metadata["inputs"] = [item for item in metadata["inputs"] if item["name"] != "precip"]
-    (model_copy / "model.json").write_text(json.dumps(metadata))
-    model = FlightDelayModel(model_uri=str(model_copy), backend=backend)
+def test_a_schema_that_does_not_match_the_model_stops_the_load(model_copy: Path) -> None:
+    drop_feature_from_schema_and_inputs(model_copy, "precip")
+    model = FlightDelayModel(model_uri=str(model_copy), backend="tflite")
     with pytest.raises(ModelUnavailableError, match=r"inputs and the serving schema differ on \['precip'\]"):
         model.load()
-    shutil.rmtree(model_copy / model_file) if backend == "session" else (model_copy / model_file).unlink()
-    with pytest.raises(ModelUnavailableError, match=missing):
+    (model_copy / "model.tflite").unlink()
+    with pytest.raises(ModelUnavailableError, match="cannot read the TFLite core"):
         model.load()
 
 
@@ -244,5 +232,6 @@ def test_loading_takes_the_loaded_objects_out_of_the_collectors_sight(model_dir:
     for server in (FlightDelayModel(model_uri=str(model_dir)), EchoModel()):
         gc.unfreeze()
         server.load()
-        # Seldon imports TensorFlow: hundreds of thousands of objects a full collection no longer walks.
-        assert gc.get_freeze_count() > 100_000, type(server).__name__
+        # Seldon, Flask, numpy and the model: tens of thousands of objects a full collection no longer walks.
+        frozen = gc.get_freeze_count()
+        assert frozen > 50_000 and len(gc.get_objects()) < frozen / 10, type(server).__name__

@@ -1,4 +1,4 @@
-"""The TFLite backend: same answers as the SavedModel, any batch size, safe under threads, chosen by default
+"""The TFLite backend: same answers as the Keras model, any batch size, safe under threads, chosen by default
 when the folder has a core, and refused with a reason when the core breaks its contract."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from components.serving.tflite_predictor import MAX_BUCKET, TflitePredictor
 from components.serving.validation import parse_request
 from components.train.core_contract import CoreContract
 
-from .conftest import varied_records
+from .conftest import keras_predictions, remove_core, varied_records
 
 PARITY_TOLERANCE = 1e-5
 
@@ -46,17 +46,11 @@ def _batch(schema: ServingSchema, records: list[dict[str, Any]]) -> FeatureBatch
 
 
 @pytest.fixture(scope="module")
-def expected(model_dir: Path, schema: ServingSchema, records: list[dict[str, Any]]) -> np.ndarray:
+def expected(
+    model_dir: Path, records: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+) -> np.ndarray:
     """The Keras model's own answers, through the SavedModel it exported."""
-    import tensorflow as tf
-
-    signature = tf.saved_model.load(str(model_dir / "saved_model")).signatures["serving_default"]
-    feeds = {
-        name: tf.constant(column.reshape(-1, 1).astype(np.float32 if column.dtype != object else object))
-        for name, column in _batch(schema, records).columns.items()
-    }
-    (output,) = signature(**feeds).values()
-    return np.asarray(output.numpy()[:, 0], dtype=np.float64)
+    return keras_predictions(model_dir, records, tmp_path_factory.mktemp("keras"))
 
 
 def test_matches_the_keras_model_with_gaps_and_unknown_categories(
@@ -111,15 +105,12 @@ def test_auto_serves_the_core_when_the_folder_has_one(model_dir: Path) -> None:
     assert model.init_metadata()["platform"] == "tflite"
 
 
-def test_a_folder_without_a_core_is_served_from_its_savedmodel(model_copy: Path) -> None:
-    metadata = json.loads((model_copy / "model.json").read_text())
-    del metadata["tflite"]
-    (model_copy / "model.json").write_text(json.dumps(metadata))
-    (model_copy / "model.tflite").unlink()
+def test_a_folder_without_a_core_needs_the_savedmodel_extra(model_copy: Path) -> None:
+    remove_core(model_copy)
     model = FlightDelayModel(model_uri=str(model_copy))
     assert model.backend is Backend.SESSION
-    model.load()
-    assert model.health_status()["status"] == "ok"
+    with pytest.raises(ModelUnavailableError, match=r"needs TensorFlow.*install the 'savedmodel' extra"):
+        model.load()
     with pytest.raises(ModelUnavailableError, match=r"backend 'tflite' needs model\.tflite"):
         FlightDelayModel(model_uri=str(model_copy), backend="tflite")
 

@@ -16,7 +16,7 @@ from components.serving.inference import SAVED_MODEL_BACKENDS, load_predictor
 from components.serving.schema import ServingSchema
 from components.serving.validation import parse_request
 
-from .conftest import varied_records
+from ..conftest import varied_records
 
 
 @pytest.fixture(scope="module")

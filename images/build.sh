@@ -8,6 +8,7 @@
 #                stored in an image); default: SSL_CERT_FILE when set
 #   MLOPS        the project's command (default .venv/bin/mlops), which names the images
 #   BUILD_ATTEMPTS  how often to try an image before giving up (default 3: package downloads can fail briefly)
+#   BUILD_RETRY_PAUSE  seconds between attempts (default 10)
 # `push` writes build/images.json: per dependency set, the tag and the digest reference the registry
 # returned, which `make compile` pins the pipeline specs to.
 set -euo pipefail
@@ -24,9 +25,10 @@ refs() { "$mlops" images list --registry "$registry"; }
 
 # The lines of a failed build that say why (uv's and pip's errors, a full disk), last in the output so a
 # shortened CI log still shows them.
+# Never fails itself (pipefail and errexit are on): finding nothing must not end the retries.
 why_failed() {
-  grep -iE 'error|caused by|no space left|timed out|connection' "$1" | grep -v '^#[0-9]* \[' | tail -n 15
-  df -h "${DOCKER_STATE:-/var/lib/docker}" 2>/dev/null | tail -n 1 | awk '{print "disk where images are built: " $4 " free of " $2}'
+  { grep -iE 'error|caused by|no space left|timed out|connection' "$1" | grep -v '^#[0-9]* \[' | tail -n 15; } || true
+  { df -h "${DOCKER_STATE:-/var/lib/docker}" 2>/dev/null | tail -n 1 | awk '{print "disk where images are built: " $4 " free of " $2}'; } || true
 }
 
 build() {
@@ -49,7 +51,7 @@ build() {
       why_failed "$log"
       cp "$log" "$log.attempt-$attempt"
       attempt=$((attempt + 1))
-      sleep 10
+      sleep "${BUILD_RETRY_PAUSE:-10}"
     done
     echo "built $ref in $((SECONDS - start))s, $("$docker" image inspect --format '{{.Size}}' "$ref" | awk '{printf "%.2f GB", $1/1e9}')"
   done < <(refs)

@@ -120,10 +120,8 @@ class BackendFloor:
 
 def measure_floor(model_dir: Path, records: list[dict[str, Any]]) -> dict[str, Any]:
     """Per-call microseconds of each in-process step, per backend, for one-row and batch requests."""
-    import numpy as np
-    import tensorflow as tf
-
     from components.serving.backends import Backend, core_contract, load_backend
+    from components.serving.fixture_model import plain_signature, signature_feeds
     from components.serving.model import FlightDelayModel
     from components.serving.validation import RequestValidator
 
@@ -134,13 +132,8 @@ def measure_floor(model_dir: Path, records: list[dict[str, Any]]) -> dict[str, A
     batches = {rows: validator.parse({"jsonData": _cycle(records, rows)}) for rows in (100, 1000)}
     contract = core_contract(json.loads((model_dir / "model.json").read_text()))
 
-    signature = tf.saved_model.load(str(model_dir / "saved_model")).signatures["serving_default"]
-    eager_feeds = {
-        name: tf.constant(
-            np.asarray(column, dtype=np.float32 if column.dtype != object else object).reshape(-1, 1)
-        )
-        for name, column in one.columns.items()
-    }
+    signature = plain_signature(model_dir)
+    eager_feeds = signature_feeds(one)
     backends: dict[str, BackendFloor] = {}
     for backend in (Backend.TFLITE, Backend.SESSION, Backend.FUNCTION):
         loaded = load_backend(backend, model_dir, contract, threads=1)
@@ -153,7 +146,7 @@ def measure_floor(model_dir: Path, records: list[dict[str, Any]]) -> dict[str, A
             predict_raw=best_microseconds(partial(model.predict_raw, message)),
         )
     steps = {
-        "SavedModel signature, 22 eager feeds (reference)": best_microseconds(
+        f"SavedModel signature, {len(eager_feeds)} eager feeds (reference)": best_microseconds(
             lambda: signature(**eager_feeds), rounds=5
         ),
         "validation (jsonData, 26 features)": best_microseconds(lambda: validator.parse(message)),

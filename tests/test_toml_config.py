@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from config_files import assert_refused_naming_the_file
 
 from components.errors import ConfigError, RolloutError
 from components.toml_config import check_names, integer, load_toml, names, number, table_fields
@@ -67,10 +68,12 @@ def test_a_valid_file_is_built_with_typed_values(tmp_path: Path) -> None:
 )
 def test_malformed_files_are_refused_naming_the_file(tmp_path: Path, text: str, message: str) -> None:
     path = _write(tmp_path, text)
-
-    with pytest.raises(ConfigError, match=message) as raised:
-        load_toml(path, _window, what="the window", tables=["window"])
-    assert str(raised.value).startswith(f"{path}: ")
+    assert_refused_naming_the_file(
+        lambda file: load_toml(file, _window, what="the window", tables=["window"]),
+        path,
+        ConfigError,
+        message,
+    )
 
 
 def test_an_unreadable_file_says_what_it_should_have_held(tmp_path: Path) -> None:
@@ -100,10 +103,12 @@ def test_errors_of_the_record_itself_name_the_file(tmp_path: Path) -> None:
 )
 def test_a_loader_may_raise_its_own_error_family(tmp_path: Path, text: str, message: str) -> None:
     path = _write(tmp_path, text)
-
-    with pytest.raises(RolloutError, match=message) as raised:
-        load_toml(path, _window, what="the window", tables=["window"], error=RolloutError)
-    assert str(raised.value).startswith(f"{path}: ")
+    assert_refused_naming_the_file(
+        lambda file: load_toml(file, _window, what="the window", tables=["window"], error=RolloutError),
+        path,
+        RolloutError,
+        message,
+    )
     with pytest.raises(RolloutError, match="cannot read the window"):
         load_toml(tmp_path / "absent.toml", _window, what="the window", tables=["window"], error=RolloutError)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from components.ingest.contract import Kind
+from components.serving.feature_batch import FeatureBatch
 from components.serving.schema import ServingSchema
 
 OUTPUT_NAME = "delay_probability"
@@ -89,22 +90,34 @@ def build_model_folder(
     return target
 
 
-def keras_predictions(model_dir: Path, records: Sequence[dict[str, Any]]) -> list[float]:
-    """The model's own answers for ``records``, through the SavedModel signature it exported: what any
-    faster inference path has to reproduce."""
+def plain_signature(model_dir: Path) -> Any:
+    """The exported SavedModel's ``serving_default`` signature, called eagerly: the reference every
+    inference path is held to. Takes the tensors ``signature_feeds`` makes."""
+    import tensorflow as tf
+
+    return tf.saved_model.load(str(model_dir / "saved_model")).signatures["serving_default"]
+
+
+def signature_feeds(batch: FeatureBatch) -> dict[str, Any]:
+    """A validated batch as the signature's inputs: one (rows, 1) tensor per feature, float32 (NaN for a
+    gap) or string."""
     import numpy as np
     import tensorflow as tf
 
+    return {
+        name: tf.constant(column.reshape(-1, 1).astype(np.float32 if column.dtype != object else object))
+        for name, column in batch.columns.items()
+    }
+
+
+def keras_predictions(model_dir: Path, records: Sequence[dict[str, Any]]) -> list[float]:
+    """The model's own answers for ``records``, through the SavedModel signature it exported: what any
+    faster inference path has to reproduce."""
     from components.serving.validation import parse_request
 
     schema = ServingSchema.read(model_dir / "serving_schema.json")
     batch = parse_request({"jsonData": list(records)}, schema, max_rows=len(records))
-    signature = tf.saved_model.load(str(model_dir / "saved_model")).signatures["serving_default"]
-    feeds = {
-        name: tf.constant(column.reshape(-1, 1).astype(np.float32 if column.dtype != object else object))
-        for name, column in batch.columns.items()
-    }
-    (output,) = signature(**feeds).values()
+    (output,) = plain_signature(model_dir)(**signature_feeds(batch)).values()
     return [float(value) for value in output.numpy()[:, 0]]
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from config_files import assert_refused_naming_the_file
 
 from components.errors import EvaluationError
 from components.evaluate.thresholds import (
@@ -56,9 +57,7 @@ def test_malformed_thresholds_fail(
 ) -> None:
     path = tmp_path / "thresholds.toml"
     path.write_text(edit(thresholds_to_toml(lenient_thresholds)))
-    with pytest.raises(EvaluationError, match=message) as raised:
-        load_thresholds(path)
-    assert str(raised.value).startswith(f"{path}: ")
+    assert_refused_naming_the_file(load_thresholds, path, EvaluationError, message)
 
 
 def test_absent_file_fails(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from config_files import assert_refused_naming_the_file, edited_copy
 
 from components.errors import ConfigError
 from components.infra_validate.budgets import BUDGETS_PATH, Budgets, load_budgets
@@ -16,14 +17,6 @@ def test_shipped_budgets_load_typed() -> None:
     assert isinstance(budgets, Budgets)
     assert isinstance(budgets.max_p99_latency_ms, float) and budgets.max_p99_latency_ms > 0
     assert isinstance(budgets.latency_requests, int) and budgets.latency_requests > 0
-
-
-def _write(tmp_path: Path, old: str, new: str) -> Path:
-    text = BUDGETS_PATH.read_text(encoding="utf-8")
-    assert old in text
-    path = tmp_path / "budgets.toml"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return path
 
 
 @pytest.mark.parametrize(
@@ -43,11 +36,8 @@ def _write(tmp_path: Path, old: str, new: str) -> Path:
     ],
 )
 def test_bad_budgets_are_refused_naming_the_file(tmp_path: Path, old: str, new: str, message: str) -> None:
-    path = _write(tmp_path, old, new)
-
-    with pytest.raises(ConfigError, match=message) as raised:
-        load_budgets(path)
-    assert str(raised.value).startswith(f"{path}: ")
+    path = edited_copy(BUDGETS_PATH, tmp_path, old, new)
+    assert_refused_naming_the_file(load_budgets, path, ConfigError, message)
 
 
 def test_an_absent_budgets_file_says_what_it_should_have_held(tmp_path: Path) -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from config_files import assert_refused_naming_the_file, edited_copy
 
 from components.errors import ConfigError
 from components.monitoring.config import MONITOR_CONFIG_PATH, load_monitor_config
-
-SHIPPED = MONITOR_CONFIG_PATH.read_text(encoding="utf-8")
 
 
 def test_the_shipped_settings_load_typed() -> None:
@@ -40,13 +39,8 @@ def test_the_shipped_settings_load_typed() -> None:
     ],
 )
 def test_malformed_settings_are_refused(tmp_path: Path, old: str, new: str, message: str) -> None:
-    assert old in SHIPPED
-    path = tmp_path / "monitor.toml"
-    path.write_text(SHIPPED.replace(old, new), encoding="utf-8")
-
-    with pytest.raises(ConfigError, match=message) as raised:
-        load_monitor_config(path)
-    assert str(raised.value).startswith(f"{path}: ")
+    path = edited_copy(MONITOR_CONFIG_PATH, tmp_path, old, new)
+    assert_refused_naming_the_file(load_monitor_config, path, ConfigError, message)
 
 
 def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:

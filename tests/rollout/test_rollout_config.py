@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from config_files import assert_refused_naming_the_file, edited_copy
 
 from components.errors import RolloutError
 from components.rollout.config import DEFAULT_CONFIG_PATH, load_config
@@ -15,14 +16,6 @@ def test_shipped_config_loads() -> None:
     assert config.steps.canary == (10, 25, 50, 100)
     assert 0 < config.checks.max_error_rate < 0.1
     assert config.bandit.policy in ("thompson", "epsilon-greedy")
-
-
-def _write(tmp_path: Path, old: str, new: str) -> Path:
-    text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
-    assert old in text
-    path = tmp_path / "rollout.toml"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return path
 
 
 @pytest.mark.parametrize(
@@ -43,17 +36,15 @@ def _write(tmp_path: Path, old: str, new: str) -> Path:
     ],
 )
 def test_bad_config_is_refused(tmp_path: Path, old: str, new: str, message: str) -> None:
-    path = _write(tmp_path, old, new)
-    with pytest.raises(RolloutError, match=message) as raised:
-        load_config(path)
-    assert str(raised.value).startswith(f"{path}: ")
+    path = edited_copy(DEFAULT_CONFIG_PATH, tmp_path, old, new)
+    assert_refused_naming_the_file(load_config, path, RolloutError, message)
 
 
 def test_an_unreadable_config_is_a_rollout_error(tmp_path: Path) -> None:
     with pytest.raises(RolloutError, match="cannot read the rollout config"):
         load_config(tmp_path / "absent.toml")
     with pytest.raises(RolloutError, match="not valid TOML"):
-        load_config(_write(tmp_path, "[steps]", "[steps"))
+        load_config(edited_copy(DEFAULT_CONFIG_PATH, tmp_path, "[steps]", "[steps"))
 
 
 def test_overrides_are_checked() -> None:

@@ -12,6 +12,7 @@ import pytest
 from components.errors import ModelUnavailableError
 from components.serving.backends import Backend
 from components.serving.feature_batch import FeatureBatch
+from components.serving.fixture_model import plain_signature, signature_feeds
 from components.serving.inference import SAVED_MODEL_BACKENDS, load_predictor
 from components.serving.schema import ServingSchema
 from components.serving.validation import parse_request
@@ -30,14 +31,7 @@ def batch(schema: ServingSchema, records: list[dict[str, Any]]) -> FeatureBatch:
 
 
 def test_packed_backends_match_the_plain_signature(model_dir: Path, batch: FeatureBatch) -> None:
-    import tensorflow as tf
-
-    signature = tf.saved_model.load(str(model_dir / "saved_model")).signatures["serving_default"]
-    feeds = {
-        name: tf.constant(column.reshape(-1, 1).astype(np.float32 if column.dtype != object else object))
-        for name, column in batch.columns.items()
-    }
-    (output_name, plain), *_ = signature(**feeds).items()
+    (output_name, plain), *_ = plain_signature(model_dir)(**signature_feeds(batch)).items()
     expected = plain.numpy()[:, 0]
     for backend in SAVED_MODEL_BACKENDS:
         predictor = load_predictor(model_dir / "saved_model", backend=backend)

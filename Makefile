@@ -23,7 +23,7 @@ BASE_IMAGE ?= python:3.11-slim-bookworm
 LOCAL_BASE_IMAGE := local/debian-python:bookworm
 DOCKER_RUN_STATE ?= build/docker-run
 
-.PHONY: help env run demo test lint typecheck unit bench bench-validation bench-serving bench-pipeline bench-features bench-monitoring compile golden clean deploy undeploy manifests-check docker-up docker-down base-image images push run-docker smoke-serving
+.PHONY: help env run demo test lint typecheck unit bench bench-validation bench-serving bench-pipeline bench-features bench-monitoring compile golden clean deploy undeploy manifests-check docker-up docker-down base-image images push run-docker smoke-serving cluster-build cluster-up cluster-down cluster-status cluster-test
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -128,3 +128,23 @@ undeploy: ## Remove what `make deploy` created (the kind cluster it made, or our
 
 manifests-check: $(VENV)/.synced ## Build every overlay offline and check schemas, RBAC, non-root pods, secrets
 	$(VENV)/bin/pytest -q tests/manifests -m "not cluster"
+
+# A real single-node Kubernetes built from upstream Go modules (docs/cluster.md). Needs root.
+CLUSTER_TEST_BASE ?= $(LOCAL_BASE_IMAGE)
+
+cluster-build: ## Build (or reuse) the cluster's programs from their Go modules, versions in cluster/versions.env (~25 min cold)
+	cluster/build.sh
+
+cluster-up: cluster-build ## Start the single-node Kubernetes (after `make docker-up`); idempotent; prints the kubeconfig
+	cluster/cluster.sh up
+
+cluster-down: ## Stop the cluster and remove everything it created (processes, mounts, bridge, iptables, state)
+	cluster/cluster.sh down
+
+cluster-status: ## The cluster's processes and node
+	cluster/cluster.sh status
+
+cluster-test: $(VENV)/.synced ## Smoke tests against the running cluster (pods run the base image of `make base-image`)
+	eval "$$(cluster/cluster.sh env)" && \
+	  CLUSTER_TEST_IMAGE=$$(cluster/cluster.sh push-image $(CLUSTER_TEST_BASE)) && export CLUSTER_TEST_IMAGE && \
+	  $(VENV)/bin/pytest -m cluster tests/cluster -v

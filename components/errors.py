@@ -19,6 +19,11 @@ class DataContractError(MlopsError):
     """A data batch that cannot be read or does not follow the data contract."""
 
 
+class TimeOrderError(DataContractError):
+    """A batch a model would be judged on that is not later than everything it learnt from: judging a
+    model on rows it trained on inflates its metrics and makes its blessing meaningless."""
+
+
 class LineageError(MlopsError):
     """The lineage store (ML Metadata) could not be opened, written or read."""
 

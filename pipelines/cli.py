@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import warnings
 from collections.abc import Sequence
@@ -32,7 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the continuous-training pipeline locally (kfp.local)")
     run.add_argument("--data", type=Path, help="a batch file in the data contract (.csv or .parquet)")
-    run.add_argument("--months", default="1-6", help="months of 2013 to use without --data (default 1-6)")
+    run.add_argument(
+        "--months",
+        default="1-6",
+        help="months of 2013 to learn from (default 1-6); the month after them is the new batch the model "
+        "is judged on, unless --data gives one (it must be later than the months learnt from)",
+    )
     run.add_argument("--trigger", default="on-demand", help="why this run starts (recorded in lineage)")
     run.add_argument("--json", action="store_true", help="print the run summary as JSON")
     run.add_argument("--verbose", action="store_true", help="show every step's log (kfp.local)")
@@ -106,16 +112,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one command: 0 on success, 1 on a refused or failed one (the reason on one stderr line), 2 on
+    a usage error (argparse's), and 141 when the reader of the output went away, as Unix tools do."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # Google client libraries warn about Python support dates on import; not the user's concern here.
     warnings.filterwarnings("ignore", category=FutureWarning)
     args = build_parser().parse_args(argv)
     settings = ProjectSettings.resolve()
     try:
-        return int(args.handler(args, settings))
+        code = int(args.handler(args, settings))
+        sys.stdout.flush()
+        return code
     except MlopsError as exc:
         print(f"mlops: error: {exc}", file=sys.stderr)
-        return 2
+        return 1
+    except BrokenPipeError:
+        _silence_stdout()
+        return 128 + signal.SIGPIPE
+
+
+def _silence_stdout() -> None:
+    """Points stdout at /dev/null so that the interpreter's final flush does not fail on the closed pipe."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, descriptor)
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from components.ingest.batch_io import read_batch, write_batch
 from components.ingest.logic import load_months
 from components.lineage import open_store
 from components.settings import ProjectSettings
+from components.time_order.logic import TrainingWindow, check_file_after_window, describe_months
 from components.versioning import git_version
 from pipelines.local_runner import Runner, new_request_id, run_pipeline_locally
 from pipelines.output import format_table, print_json
@@ -42,16 +43,29 @@ def parse_months(text: str) -> list[int]:
 def run(args: argparse.Namespace, settings: ProjectSettings) -> int:
     from pipelines.training import PIPELINE_NAME, continuous_training
 
+    window = TrainingWindow(tuple(parse_months(args.months)))
+    if args.data:
+        check_file_after_window(args.data, window)
+        new_batch = str(args.data)
+    else:
+        new_batch = f"month {window.new_batch_month}"
     arguments: dict[str, object] = {
         "code_version": git_version(PROJECT_DIR),
         "trigger": args.trigger,
-        "train_months": parse_months(args.months),
+        "train_months": list(window.train_months),
+        # With --data the file is the new batch; the month argument is then unused by the pipeline.
+        "eval_month": window.last_month if args.data else window.new_batch_month,
+        "previous_month": window.drift_reference_month,
         "data_file": str(batch_file_for_steps(args.data, settings, args.runner)) if args.data else "",
     }
     if not args.json:
-        source = args.data or f"months {args.months} of 2013"
         where = "locally" if args.runner == "subprocess" else "in the pipeline image (docker)"
-        print(f"running {PIPELINE_NAME} {where} on {source} (lineage: {settings.metadata_uri})", flush=True)
+        print(
+            f"running {PIPELINE_NAME} {where}: learns from months {describe_months(window.train_months)} of 2013, "
+            f"new batch {new_batch}, drift reference month {window.drift_reference_month} "
+            f"(lineage: {settings.metadata_uri})",
+            flush=True,
+        )
     from pipelines.monitor_commands import training_guard
 
     # One training run per model at a time; the run is recorded as the reason it started (trigger ledger).

@@ -47,6 +47,20 @@ def register_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         description="The production version becomes rolled_back; the version it replaced becomes production.",
     )
     rollback.add_argument("--reason", default=DEFAULT_ROLLBACK_REASON, help="why, recorded in the history")
+    rollback.add_argument(
+        "--cluster",
+        action="store_true",
+        help="also set the cluster's SeldonDeployment back (default: restart a local `mlops serve`)",
+    )
+    rollback.add_argument("--name", default="flight-delay", help="--cluster: the SeldonDeployment's name")
+    rollback.add_argument("--namespace", default="flights-mlops", help="--cluster: its namespace")
+    rollback.add_argument("--context", help="--cluster: kube context (default: the current one)")
+    rollback.add_argument("--image", help="--cluster: serving image (default: the project's)")
+    rollback.add_argument(
+        "--feature-server-url",
+        default="",
+        help="--cluster: the feature server the models reach, when they run behind the transformer",
+    )
     _common(rollback)
     rollback.set_defaults(handler=models_rollback)
 
@@ -120,23 +134,61 @@ def models_show(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 
 def models_rollback(args: argparse.Namespace, settings: ProjectSettings) -> int:
-    """Returns production to the previous production version; fails (exit 2) when there is none."""
+    """Returns production to the previous production version and switches what is served to it.
+
+    Locally, a running ``mlops serve`` that follows production is restarted on the restored version. With
+    ``--cluster``, the SeldonDeployment is set back first (refused while a rollout is in progress), then
+    the registry follows, so a refusal leaves both as they were. Fails (exit 1) when there is nothing to
+    roll back to.
+    """
+    reason = getattr(args, "reason", None) or DEFAULT_ROLLBACK_REASON
     with _registry(args, settings, actor=f"cli:{_user()}") as (_, registry):
         before = registry.production()
-        restored = registry.rollback(reason=getattr(args, "reason", None) or DEFAULT_ROLLBACK_REASON)
+        if args.cluster:
+            _restore_cluster_deployment(args, registry)
+        restored = registry.rollback(reason=reason)
         withdrawn = registry.get(before.version) if before else None
+    served = None
+    if not args.cluster:
+        from pipelines.serve_commands import restart_on
+
+        served = restart_on(restored, registry.model_name, settings)
     if args.json:
         print_json(
             {
                 "model": registry.model_name,
                 "production": restored.to_dict(),
                 "rolled_back": None if withdrawn is None else withdrawn.to_dict(),
+                "served": served,
+                "deployment": f"{args.namespace}/{args.name}" if args.cluster else None,
             }
         )
         return 0
     was = withdrawn.version if withdrawn else "?"
     print(f"{registry.model_name}: {was} is rolled_back; {restored.version} is in production again")
+    if args.cluster:
+        print(f"the SeldonDeployment {args.namespace}/{args.name} serves {restored.version}")
+    elif served is not None:
+        print(f"the local model server was restarted on {restored.version} at {served['predictions_url']}")
     return 0
+
+
+def _restore_cluster_deployment(args: argparse.Namespace, registry: ModelRegistry) -> None:
+    """Sets the SeldonDeployment to the version a rollback restores, through the rollout actuator."""
+    from components.images import serving_image
+    from components.rollout.controller import DeploymentTarget
+    from components.rollout.kubernetes_actuator import KubernetesActuator
+    from components.rollout.restore import check_restorable, restore
+
+    actuator = KubernetesActuator.connect(name=args.name, namespace=args.namespace, context=args.context)
+    expected = check_restorable(actuator)
+    target = DeploymentTarget(
+        name=args.name,
+        namespace=args.namespace,
+        image=args.image or serving_image(),
+        feature_server_url=args.feature_server_url,
+    )
+    restore(actuator, registry.rollback_target(), target, expected=expected)
 
 
 def lineage(args: argparse.Namespace, settings: ProjectSettings) -> int:

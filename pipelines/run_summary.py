@@ -18,6 +18,7 @@ HIGHLIGHTS = {
     "Statistics": ("num_examples", "unreadable"),
     "ValidationReport": ("verdict", "anomalies", "drift_exceeded"),
     "DataApproval": ("verdict",),
+    "TimeOrderApproval": ("last_training_departure", "first_new_departure"),
     "Model": ("validation_auc", "epochs_run", "training_seconds"),
     "InfraValidation": ("passed", "single-row p99 latency (ms)", "resident memory (MB)"),
     "Evaluation": ("blessed", "auc", "log_loss", "compared_with"),

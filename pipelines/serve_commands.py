@@ -7,12 +7,13 @@ import json
 import os
 import signal
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from components.errors import ConfigError, ServerProcessError
 from components.lineage import open_store
-from components.registry import ModelRegistry
+from components.registry import ModelRegistry, ModelVersion
 from components.serving.loadtest import PREDICTIONS_PATH, encode_payloads, run_load
 from components.serving.process import group_members, serve_model, stop_group
 from components.settings import ProjectSettings
@@ -69,6 +70,24 @@ def register_parsers(subparsers: Any) -> None:
     load.set_defaults(handler=loadtest)
 
 
+@dataclass(frozen=True)
+class ServeOptions:
+    """How ``mlops serve`` started a server, kept in its record so that a restart keeps the same shape.
+
+    Attributes:
+        follows_production: Started without a version: a rollback restarts it on the restored version.
+    """
+
+    model: str
+    port: int
+    grpc_port: int = 0
+    metrics_port: int = 0
+    workers: int = 2
+    threads: int = 4
+    features: bool = False
+    follows_production: bool = True
+
+
 def serve(args: argparse.Namespace, settings: ProjectSettings) -> int:
     record_path = settings.state_dir / SERVER_FILE
     if args.stop:
@@ -83,56 +102,24 @@ def serve(args: argparse.Namespace, settings: ProjectSettings) -> int:
         version = registry.get(args.version) if args.version else registry.production()
     if version is None:
         raise ConfigError(f"model {args.model!r} has no production version yet: run `mlops run` first")
-    if args.features:
-        from pipelines.feature_commands import serve_booking_time
-
-        address = serve_booking_time(
-            Path(version.uri),
-            version.version,
-            settings,
-            port=args.port,
-            workers=args.workers,
-            threads=args.threads,
-        )
-        address.update(
-            version=version.version,
-            stage=str(version.stage),
-            request_log=str(settings.state_dir / "requests"),
-        )
-        record_path.write_text(json.dumps(address, indent=2), encoding="utf-8")
-        if args.json:
-            print_json(address)
-        else:
-            print(
-                f"serving {args.model} {version.version} behind the feature store at "
-                f"{address['predictions_url']} (booking-time fields only); stop it with: mlops serve --stop"
-            )
-        return 0
-    server = serve_model(
-        Path(version.uri),
-        model_version=version.version,
-        request_log=settings.state_dir / "requests",
-        http_port=args.port,
+    options = ServeOptions(
+        model=args.model,
+        port=args.port,
         grpc_port=args.grpc_port,
         metrics_port=args.metrics_port,
         workers=args.workers,
         threads=args.threads,
-        log_dir=settings.state_dir / "server",
+        features=args.features,
+        follows_production=args.version is None,
     )
-    address = {
-        "pid": server.pid,
-        "version": version.version,
-        "stage": str(version.stage),
-        "http_url": server.http_url,
-        "predictions_url": server.http_url + PREDICTIONS_PATH,
-        "grpc_target": server.grpc_target,
-        "metrics_url": server.metrics_url,
-        "request_log": str(settings.state_dir / "requests"),
-        "server_log": str(server.log_path),
-    }
-    record_path.write_text(json.dumps(address, indent=2), encoding="utf-8")
+    address = start_serving(version, settings, options)
     if args.json:
         print_json(address)
+    elif options.features:
+        print(
+            f"serving {args.model} {version.version} behind the feature store at "
+            f"{address['predictions_url']} (booking-time fields only); stop it with: mlops serve --stop"
+        )
     else:
         print(f"serving {args.model} {version.version} ({version.stage}) at {address['predictions_url']}")
         print(
@@ -140,15 +127,81 @@ def serve(args: argparse.Namespace, settings: ProjectSettings) -> int:
         )
         print("stop it with: mlops serve --stop" if not args.foreground else "Ctrl-C stops it")
     if args.foreground:
+        pid = int(address["pid"])
         try:
-            while group_members(server.pid):
+            while group_members(pid):
                 time.sleep(0.5)
         except KeyboardInterrupt:
             pass
         finally:
-            server.stop()
-            record_path.unlink(missing_ok=True)
+            _stop_groups(address)
+            # A rollback may have restarted the server meanwhile: its record is not this one's to remove.
+            current = running_server_record(record_path)
+            if current is None or int(current["pid"]) == pid:
+                record_path.unlink(missing_ok=True)
     return 0
+
+
+def start_serving(version: ModelVersion, settings: ProjectSettings, options: ServeOptions) -> dict[str, Any]:
+    """Starts the model server (behind the feature store when asked) and writes its record."""
+    request_log = settings.state_dir / "requests"
+    if options.features:
+        from pipelines.feature_commands import serve_booking_time
+
+        address = serve_booking_time(
+            Path(version.uri),
+            version.version,
+            settings,
+            port=options.port,
+            workers=options.workers,
+            threads=options.threads,
+        )
+    else:
+        server = serve_model(
+            Path(version.uri),
+            model_version=version.version,
+            request_log=request_log,
+            http_port=options.port,
+            grpc_port=options.grpc_port,
+            metrics_port=options.metrics_port,
+            workers=options.workers,
+            threads=options.threads,
+            log_dir=settings.state_dir / "server",
+        )
+        address = {
+            "pid": server.pid,
+            "http_url": server.http_url,
+            "predictions_url": server.http_url + PREDICTIONS_PATH,
+            "grpc_target": server.grpc_target,
+            "metrics_url": server.metrics_url,
+            "server_log": str(server.log_path),
+        }
+    address.update(
+        version=version.version,
+        stage=str(version.stage),
+        request_log=str(request_log),
+        options=asdict(options),
+    )
+    (settings.state_dir / SERVER_FILE).write_text(json.dumps(address, indent=2), encoding="utf-8")
+    return address
+
+
+def restart_on(version: ModelVersion, model: str, settings: ProjectSettings) -> dict[str, Any] | None:
+    """Restarts a running ``mlops serve`` of ``model`` that follows production on ``version``.
+
+    Returns:
+        The new server's record, or None when no such server runs or it already serves ``version``.
+    """
+    record_path = settings.state_dir / SERVER_FILE
+    record = running_server_record(record_path)
+    if record is None or "options" not in record:
+        return None
+    options = ServeOptions(**record["options"])
+    if options.model != model or not options.follows_production or record["version"] == version.version:
+        return None
+    _stop_groups(record)
+    record_path.unlink(missing_ok=True)
+    return start_serving(version, settings, options)
 
 
 def running_server_record(record_path: Path) -> dict[str, Any] | None:
@@ -167,18 +220,23 @@ def _stop(record_path: Path, as_json: bool) -> int:
     if record is None:
         print("no model server is running")
         return 0
-    for group in [int(record["pid"]), *record.get("also_started", [])]:
-        try:
-            stop_group(group)
-        except ServerProcessError:
-            os.killpg(group, signal.SIGKILL)
-            raise
+    _stop_groups(record)
     record_path.unlink(missing_ok=True)
     if as_json:
         print_json({"stopped": record})
     else:
         print(f"stopped the model server at {record['http_url']} and its {record['version']} workers")
     return 0
+
+
+def _stop_groups(record: dict[str, Any]) -> None:
+    """Stops every process group a server record names (the server and what was started with it)."""
+    for group in [int(record["pid"]), *record.get("also_started", [])]:
+        try:
+            stop_group(group)
+        except ServerProcessError:
+            os.killpg(group, signal.SIGKILL)
+            raise
 
 
 def loadtest(args: argparse.Namespace, settings: ProjectSettings) -> int:

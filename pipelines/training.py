@@ -5,8 +5,9 @@ as steps: a gate step fails the run on bad data; the blessing decides the stage 
 
 The new batch (``eval_month`` of the default data, or the user's ``data_file``) is validated against the
 curated schema and, for drift, against the ``previous_month``; the training batch is validated too. The
-model trains on ``train_months`` (or ``train_data_file``) and is evaluated on the new batch, which is
-later in time than everything it learnt from. Every batch of the default data takes its weather, aircraft
+model trains on ``train_months`` (or ``train_data_file``) and is evaluated on the new batch, which must be
+later in time than everything it learnt from: a time-order step refuses the run before training otherwise,
+whatever parameters the run was started with. Every batch of the default data takes its weather, aircraft
 and 7-day delay features from the feature store (Feast's point-in-time join at each flight's scheduled
 departure hour), the same definitions the serving transformer looks up online.
 """
@@ -18,6 +19,7 @@ from components.gate.component import gate
 from components.infra_validate.component import infra_validate
 from components.ingest.component import ingest
 from components.register.component import register
+from components.time_order.component import time_order
 from components.train.component import train
 from components.validation.component import validate
 
@@ -117,10 +119,17 @@ def continuous_training(
         "gate: training batch"
     )
 
+    in_order = time_order(
+        train_batch=train_batch.outputs["batch"],
+        new_batch=new_batch.outputs["batch"],
+        new_batch_approval=new_gate.outputs["approval"],
+        **lineage,
+    ).set_display_name("time order: new batch after training batch")
+
     model = train(
         batch=train_batch.outputs["batch"],
         train_approval=train_gate.outputs["approval"],
-        new_batch_approval=new_gate.outputs["approval"],
+        time_order_approval=in_order.outputs["approval"],
         learning_rate=learning_rate,
         epochs=epochs,
         batch_size=batch_size,

@@ -14,12 +14,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from components.errors import ServingError
+from components.errors import ModelUnavailableError, ServingError
 from components.infra_validate.budgets import Budgets
+from components.serving.backends import served_files
 from components.serving.loadtest import percentiles
 from components.serving.process import ModelServer, resident_memory_mb, serve_model
 
-SAVED_MODEL_DIR = "saved_model"
 PROBABILITY_NAME = "delay_probability"
 
 
@@ -29,6 +29,7 @@ class InfraCheck:
     measured: float | str
     budget: float | str
     passed: bool
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,18 +52,33 @@ class InfraReport:
         lines = [
             f"# Infra validation: {'passed' if self.passed else 'FAILED'}",
             "",
-            "| check | measured | budget | |",
+            "| check | measured | budget | | detail |",
         ]
-        lines.append("|---|---|---|---|")
+        lines.append("|---|---|---|---|---|")
         for check in self.checks:
             lines.append(
                 f"| {check.name} | {check.measured} | {check.budget} | {'✅' if check.passed else '❌'} |"
+                + (f" {check.detail} |" if check.detail else " |")
             )
         return "\n".join(lines) + "\n"
 
 
-def directory_size_mb(path: Path) -> float:
-    return sum(item.stat().st_size for item in path.rglob("*") if item.is_file()) / 1e6
+def _size_check(model_dir: Path, budgets: Budgets) -> InfraCheck:
+    """The size of what the server loads (the TFLite core, or the SavedModel), naming those files."""
+    name = "model size on disk (MB)"
+    try:
+        files = served_files(model_dir)
+    except ModelUnavailableError as exc:
+        return InfraCheck(name, str(exc)[-500:], budgets.max_model_size_mb, False)
+    size = sum(path.stat().st_size for path in files if path.is_file()) / 1e6
+    served = ", ".join(str(path.relative_to(model_dir)) for path in files)
+    return InfraCheck(
+        name,
+        round(size, 3),
+        budgets.max_model_size_mb,
+        size <= budgets.max_model_size_mb,
+        detail=f"the files the model server loads: {served}",
+    )
 
 
 def infra_validate(
@@ -77,15 +93,7 @@ def infra_validate(
     A model that cannot start, or answers with the wrong shape, fails its check rather than raising: the
     report is what decides the blessing, and it says why.
     """
-    size = directory_size_mb(model_dir / SAVED_MODEL_DIR)
-    checks = [
-        InfraCheck(
-            "model size on disk (MB)",
-            round(size, 3),
-            budgets.max_model_size_mb,
-            size <= budgets.max_model_size_mb,
-        )
-    ]
+    checks = [_size_check(model_dir, budgets)]
     options: dict[str, Any] = {"serving_venv": serving_venv} if serving_venv else {}
     try:
         server = serve_model(model_dir, model_version="infra-validation", **options)

@@ -36,7 +36,7 @@ def combine_blessing(evaluation_dir: Path, infra_dir: Path) -> Blessing:
     checks += [
         {
             "name": c["name"],
-            "description": c["name"],
+            "description": c.get("detail") or c["name"],
             "value": c["measured"],
             "threshold": c["budget"],
             "passed": c["passed"],

@@ -290,22 +290,7 @@ class ModelRegistry:
         """
 
         def plan(state: _State) -> list[_Move]:
-            current = state.in_stage(Stage.PRODUCTION)
-            if not current:
-                raise RegistryError(
-                    f"model {self.model_name!r} has no version in production, so there is nothing to roll back"
-                )
-            withdrawn = current[0]
-            if withdrawn.previous_production is None:
-                raise RegistryError(
-                    f"{withdrawn.version} has no previous production version to roll back to "
-                    "(nothing was in production when it was promoted)"
-                )
-            restored = state.version(withdrawn.previous_production)
-            if restored.stage != Stage.ARCHIVED:
-                raise RegistryError(
-                    f"cannot roll back to {restored.version}: it is {restored.stage.value}, not archived"
-                )
+            withdrawn, restored = self._rollback_pair(state)
             return [
                 _move(withdrawn, Stage.ROLLED_BACK, reason, "rollback"),
                 _move(restored, Stage.PRODUCTION, f"rollback from {withdrawn.version}: {reason}", "rollback"),
@@ -315,6 +300,37 @@ class ModelRegistry:
         restored = self.production()
         assert restored is not None, "a committed rollback leaves a version in production"
         return restored
+
+    def rollback_target(self) -> ModelVersion:
+        """The version ``rollback`` would put back in production, checked the same way, changing nothing.
+
+        A caller that must change something else first (the served deployment) asks here, so that a
+        refused rollback is refused before anything moved.
+
+        Raises:
+            RegistryError: as ``rollback`` would.
+        """
+        return self._rollback_pair(self._read())[1]
+
+    def _rollback_pair(self, state: _State) -> tuple[ModelVersion, ModelVersion]:
+        """The production version a rollback withdraws and the one it restores."""
+        current = state.in_stage(Stage.PRODUCTION)
+        if not current:
+            raise RegistryError(
+                f"model {self.model_name!r} has no version in production, so there is nothing to roll back"
+            )
+        withdrawn = current[0]
+        if withdrawn.previous_production is None:
+            raise RegistryError(
+                f"{withdrawn.version} has no previous production version to roll back to "
+                "(nothing was in production when it was promoted)"
+            )
+        restored = state.version(withdrawn.previous_production)
+        if restored.stage != Stage.ARCHIVED:
+            raise RegistryError(
+                f"cannot roll back to {restored.version}: it is {restored.stage.value}, not archived"
+            )
+        return withdrawn, restored
 
     # Internals --------------------------------------------------------------------------------------
 

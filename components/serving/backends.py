@@ -16,6 +16,7 @@ it is installed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -25,9 +26,11 @@ import numpy as np
 
 from components.errors import ModelContractError, ModelUnavailableError
 from components.serving.feature_batch import FeatureBatch
+from components.serving.schema import SCHEMA_FILE
 from components.train.core_contract import CoreContract
 
 SAVED_MODEL_DIR = "saved_model"
+METADATA_FILE = "model.json"
 
 
 class Backend(StrEnum):
@@ -117,3 +120,22 @@ def load_backend(
             "records a TFLite core"
         ) from exc
     return load_predictor(model_dir / SAVED_MODEL_DIR, backend=backend, threads=threads)
+
+
+def served_files(model_dir: Path) -> list[Path]:
+    """The files the model server loads from ``model_dir`` (``auto`` backend): what a size budget measures.
+
+    Raises:
+        ModelUnavailableError: when ``model.json`` is missing, unreadable or records a malformed core.
+    """
+    try:
+        metadata = json.loads((model_dir / METADATA_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelUnavailableError(f"{model_dir}: cannot read {METADATA_FILE}: {exc}") from exc
+    contract = core_contract(metadata)
+    described = [model_dir / METADATA_FILE, model_dir / SCHEMA_FILE]
+    if resolve_backend(Backend.AUTO, model_dir, contract) is Backend.TFLITE:
+        assert contract is not None, "the tflite backend resolves only with a recorded core"
+        return [model_dir / contract.file, *described]
+    weights = sorted(path for path in (model_dir / SAVED_MODEL_DIR).rglob("*") if path.is_file())
+    return [*weights, *described]

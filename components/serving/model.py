@@ -32,6 +32,7 @@ from seldon_core.proto import prediction_pb2
 from components.errors import BadRequestError, ModelUnavailableError, ServingError
 from components.ingest.contract import Kind
 from components.serving.backends import (
+    METADATA_FILE,
     Backend,
     LoadedModel,
     core_contract,
@@ -54,7 +55,6 @@ logger = logging.getLogger(__name__)
 
 MODEL_NAME = "flight-delay"
 OUTPUT_NAME = "delay_probability"
-METADATA_FILE = "model.json"
 
 
 class FlightDelayModel:

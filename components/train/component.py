@@ -9,7 +9,7 @@ from components.images import pipeline_image
 def train(
     batch: dsl.Input[dsl.Dataset],
     train_approval: dsl.Input[dsl.Artifact],
-    new_batch_approval: dsl.Input[dsl.Artifact],
+    time_order_approval: dsl.Input[dsl.Artifact],
     learning_rate: float,
     epochs: int,
     batch_size: int,
@@ -23,7 +23,8 @@ def train(
     code_version: str,
     model: dsl.Output[dsl.Model],
 ) -> None:
-    """Trains only behind both data gates: their approvals are inputs, so lineage shows them upstream."""
+    """Trains only behind the training batch's gate and the time-order check, which itself runs behind the
+    new batch's gate: their approvals are inputs, so lineage shows them upstream."""
     from pathlib import Path
 
     from components.lineage import open_store
@@ -48,7 +49,7 @@ def train(
     ):
         execution.add_input("batch", "Dataset", uri=batch.uri)
         execution.add_input("train_approval", "DataApproval", uri=train_approval.uri)
-        execution.add_input("new_batch_approval", "DataApproval", uri=new_batch_approval.uri)
+        execution.add_input("time_order_approval", "TimeOrderApproval", uri=time_order_approval.uri)
         metadata = train_step(Path(batch.path), Path(model.path), hyperparameters)
         properties = {
             "validation_auc": round(metadata.validation["auc"], 6),

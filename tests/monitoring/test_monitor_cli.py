@@ -77,5 +77,5 @@ def test_bad_arguments_are_refused_with_the_reason(
             main(arguments)
         assert "a duration looks like 90s, 15m, 6h or 1d" in capsys.readouterr().err
         return
-    assert main(arguments) == 2
+    assert main(arguments) == 1
     assert message in capsys.readouterr().err

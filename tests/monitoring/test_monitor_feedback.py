@@ -87,6 +87,6 @@ def test_the_cli_stores_a_good_file_and_refuses_a_bad_one(
 
     assert main(["monitor", "feedback", str(good)]) == 0
     assert "stored 2 outcomes" in capsys.readouterr().out
-    assert main(["monitor", "feedback", str(bad)]) == 2
+    assert main(["monitor", "feedback", str(bad)]) == 1
     assert "line 2: delayed must be an integer, got 'maybe'" in capsys.readouterr().err
     assert len(read_feedback(tmp_path / "state" / "feedback")) == 2

@@ -87,7 +87,7 @@ def test_render_refuses_a_feature_server_url_that_is_not_a_server(
         pass
     out = state_dir / "sdep.yaml"
     command = ["rollout", "render", "v2", "--feature-server-url", "feature-server:6566", "--out", str(out)]
-    assert main(command) == 2
+    assert main(command) == 1
     captured = capsys.readouterr()
     assert "feature server URL 'feature-server:6566' is not http(s)://host[:port]" in captured.err
     assert captured.out == ""
@@ -99,14 +99,14 @@ def test_a_local_rollout_refuses_a_feature_server(
 ) -> None:
     with registry_with(state_dir, ["s3://models/v1", "s3://models/v2"]):
         pass
-    assert main(["rollout", "start", "v2", "--local", "--feature-server-url", FEATURE_SERVER]) == 2
+    assert main(["rollout", "start", "v2", "--local", "--feature-server-url", FEATURE_SERVER]) == 1
     assert "--feature-server-url renders a cluster's transformers" in capsys.readouterr().err
 
 
 def test_status_without_a_rollout(state_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rollout", "status", "--local", "--json"]) == 1
     assert json.loads(capsys.readouterr().out) == {"rollout": None}
-    assert main(["rollout", "abort", "--local"]) == 2  # nothing to abort: a clear error, exit 2
+    assert main(["rollout", "abort", "--local"]) == 1  # nothing to abort: a clear error, exit 1
 
 
 def test_a_local_rollout_started_and_aborted_from_the_command_line(

@@ -1,0 +1,1 @@
+"""The time-ordered contract between a model's training window and the batch it is judged on."""

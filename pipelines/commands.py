@@ -7,12 +7,8 @@ import shutil
 from pathlib import Path
 
 from components.errors import ConfigError
-from components.features.offline import OfflineFeatures
-from components.ingest.batch_io import read_batch, write_batch
-from components.ingest.logic import load_months
 from components.lineage import open_store
 from components.settings import ProjectSettings
-from components.time_order.logic import TrainingWindow, check_file_after_window, describe_months
 from components.versioning import git_version
 from pipelines.local_runner import Runner, new_request_id, run_pipeline_locally
 from pipelines.output import format_table, print_json
@@ -41,6 +37,7 @@ def parse_months(text: str) -> list[int]:
 
 
 def run(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from components.time_order.logic import TrainingWindow, check_file_after_window, describe_months
     from pipelines.training import PIPELINE_NAME, continuous_training
 
     window = TrainingWindow(tuple(parse_months(args.months)))
@@ -99,6 +96,10 @@ def batch_file_for_steps(data: Path, settings: ProjectSettings, runner: str) -> 
 
 
 def data_export(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from components.features.offline import OfflineFeatures
+    from components.ingest.batch_io import write_batch
+    from components.ingest.logic import load_months
+
     frame = load_months([args.month], OfflineFeatures(settings.feature_repo))
     if args.corrupt:
         from components.validation.catalogue import bad_data_case
@@ -121,6 +122,7 @@ def data_export(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 
 def schema_infer(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from components.ingest.batch_io import read_batch
     from components.schema.logic import infer_draft_schema, write_schema
 
     frame = read_batch(args.data)

@@ -7,11 +7,10 @@ ended, so a schedule of any period keeps the online store as fresh as the offlin
 
 from kfp import dsl
 
+from components.features.catalog import END_OF_DATA
 from components.features.component import materialize_features
 
 PIPELINE_NAME = "feature-materialization"
-# The default data ends with 2013: up to here the whole year is loaded.
-END_OF_DATA = "2014-01-01T00:00:00+00:00"
 
 
 @dsl.pipeline(name=PIPELINE_NAME, description="Load the feature store's online store, incrementally.")

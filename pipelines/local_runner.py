@@ -25,8 +25,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from kfp import local
-
 from components.errors import ConfigError
 from components.settings import ProjectSettings
 
@@ -84,6 +82,9 @@ def run_pipeline_locally(
 
 
 def _init_runner(settings: ProjectSettings, runner: Runner) -> None:
+    # kfp (and the Kubernetes client it imports) costs seconds; only a command that runs a pipeline pays.
+    from kfp import local
+
     if runner is Runner.SUBPROCESS:
         settings.pipeline_root.mkdir(parents=True, exist_ok=True)
         local.init(

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from components.errors import ConfigError, DeploymentError, TriggerError
 from components.lineage import open_store
-from components.monitoring.feedback import ingest_feedback_file
 from components.registry import DEFAULT_MODEL_NAME
 from components.settings import ProjectSettings
 from components.triggers.kinds import TriggerKind, parse_kind
@@ -323,6 +322,8 @@ def _report_check(args: argparse.Namespace, result: Any, events: list[Event]) ->
 
 
 def monitor_feedback(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from components.monitoring.feedback import ingest_feedback_file
+
     stored, count = ingest_feedback_file(args.file, settings.state_dir / "feedback")
     if args.json:
         print_json({"stored": str(stored), "records": count})

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+# The default data ends with 2013: up to here the whole year is loaded.
+END_OF_DATA = "2014-01-01T00:00:00+00:00"
+
 
 class Kind(StrEnum):
     INT = "int"

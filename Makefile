@@ -23,7 +23,7 @@ BASE_IMAGE ?= python:3.11-slim-bookworm
 LOCAL_BASE_IMAGE := local/debian-python:bookworm
 DOCKER_RUN_STATE ?= build/docker-run
 
-.PHONY: help env run demo test lint typecheck unit bench bench-validation bench-serving bench-pipeline bench-features bench-monitoring bench-cli compile golden clean deploy undeploy manifests-check docker-up docker-down base-image images push run-docker smoke-serving cluster-build cluster-up cluster-down cluster-status cluster-test
+.PHONY: help env run demo test lint typecheck unit bench bench-validation bench-serving bench-pipeline bench-features bench-monitoring bench-cli bench-experiments compile golden clean deploy undeploy manifests-check docker-up docker-down base-image images push run-docker smoke-serving cluster-build cluster-up cluster-down cluster-status cluster-test
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -112,10 +112,13 @@ bench-pipeline: env ## Wall time per step and for the whole pipeline on 1, 6 and
 bench-cli: $(VENV)/.synced ## Wall time of each read-only mlops command, a fresh process each (median of 5)
 	$(PIPELINE_PY) bench/bench_cli.py
 
+bench-experiments: env ## A 4-run sweep (learning rate x hidden units) of the production pipeline, run by run (~10 min)
+	$(PIPELINE_PY) bench/bench_experiments.py
+
 bench-features: env ## Feature store: materialisation, online lookup p50/p99 (1 and 100 rows), prediction with and without the transformer (~4 min)
 	$(PIPELINE_PY) bench/bench_features.py --json-out build/bench/features.json
 
-bench: bench-validation bench-serving bench-pipeline bench-features bench-monitoring bench-cli ## All benchmarks
+bench: bench-validation bench-serving bench-pipeline bench-features bench-monitoring bench-cli bench-experiments ## All benchmarks
 
 clean: ## Remove local state and build outputs (keeps the environments)
 	rm -rf .mlops build

@@ -39,8 +39,11 @@ version_ok() {
   local dir=$1 progs=$2 cmd=$3 expected=$4 p
   for p in $progs; do [ -f "$dir/$p" ] && [ -x "$dir/$p" ] || return 1; done
   [ -z "$cmd" ] && return 0
+  local said
   # shellcheck disable=SC2086
-  (cd "$dir" && timeout 20 ./$cmd 2>&1) | grep -qF -- "$expected"
+  said=$(cd "$dir" && timeout 20 ./$cmd 2>&1) || return 1
+  # (not piped into grep -q: under pipefail the program's SIGPIPE would fail a matching check)
+  grep -qF -- "$expected" <<<"$said"
 }
 
 # gobuild NAME VERSION MODULE@VERSION "PACKAGES" [go build args...]: builds PACKAGES of a wrapper module

@@ -36,6 +36,7 @@ api_service_ip=10.96.0.1
 dns_ip=10.96.0.10
 etcd_port=23790
 api="https://$node_ip:6443"
+programs="etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy kube-router"
 
 need() {
   local cmd=$1 pkg=$2
@@ -194,6 +195,8 @@ save_host_state() {
   done
   ipset list -n 2>/dev/null | sort >"$state/host-before/ipsets" || true
   (ls /var/run/netns 2>/dev/null || true) | sort >"$state/host-before/netns"
+  # The host-path provisioner's folder is fixed upstream (/tmp/hostpath_pv): removed by down if new.
+  [ -e /tmp/hostpath_pv ] && touch "$state/host-before/hostpath_pv"
   for s in net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables; do
     echo "$s=$(sysctl -n "$s")"
   done >"$state/host-before/sysctl"
@@ -201,9 +204,15 @@ save_host_state() {
 }
 
 # ---------------------------------------------------------------- up
+# put FILE: stdin into FILE unless it holds that already (kube-proxy exits when its file is rewritten).
+put() {
+  cat >"$1.new"
+  if cmp -s "$1.new" "$1"; then rm -f "$1.new"; else mv "$1.new" "$1"; fi
+}
+
 write_configs() {
   mkdir -p "$state/cni" "$state/containerd/certs.d/$registry" "$state/kubelet" "$run"
-  cat >"$state/cni/10-mlops.conflist" <<EOF
+  put "$state/cni/10-mlops.conflist" <<EOF
 {
   "cniVersion": "1.0.0",
   "name": "mlops",
@@ -216,13 +225,13 @@ write_configs() {
 }
 EOF
   # Images come from the loopback registry over plain HTTP.
-  cat >"$state/containerd/certs.d/$registry/hosts.toml" <<EOF
+  put "$state/containerd/certs.d/$registry/hosts.toml" <<EOF
 server = "http://$registry"
 [host."http://$registry"]
   capabilities = ["pull", "resolve"]
   skip_verify = true
 EOF
-  cat >"$state/containerd/config.toml" <<EOF
+  put "$state/containerd/config.toml" <<EOF
 version = 3
 root = "$state/containerd/root"
 state = "$run/containerd"
@@ -266,7 +275,7 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
 EOF
-  cat >"$state/kubelet/config.yaml" <<EOF
+  put "$state/kubelet/config.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: $node_ip
@@ -296,7 +305,7 @@ imageGCHighThresholdPercent: 95
 imageGCLowThresholdPercent: 90
 maxPods: 110
 EOF
-  cat >"$state/kube-proxy.yaml" <<EOF
+  put "$state/kube-proxy.yaml" <<EOF
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: $state/kube-proxy.kubeconfig}
@@ -446,7 +455,7 @@ up() {
   need curl curl
   need kubectl kubectl
   need docker docker.io
-  cluster/build.sh | grep -v '=' || true
+  cluster/build.sh
   load_bins
   if ! curl -fsS "http://$registry/v2/" >/dev/null 2>&1; then
     echo "error: no registry answers on $registry; run \`make docker-up\` first" >&2
@@ -517,6 +526,10 @@ up() {
     echo "error: CoreDNS did not become available; see kubectl -n kube-system describe pod" >&2
     exit 1
   fi
+  local name
+  for name in $programs; do
+    running "$name" || { echo "error: $name stopped; see build/cluster-logs/$name.log" >&2; exit 1; }
+  done
   log "cluster is up in $((SECONDS - start))s; kubeconfig: $state/admin.kubeconfig"
   echo "export KUBECONFIG=$state/admin.kubeconfig"
 }
@@ -621,6 +634,7 @@ down() {
     [ -d "$ctl/kubepods" ] || [ -d "$ctl/kubepods.slice" ] || continue
     find "$ctl/kubepods" -depth -type d -exec rmdir {} \; 2>/dev/null || true
   done
+  if [ -f "$state/host-before/saved" ] && [ ! -f "$state/host-before/hostpath_pv" ]; then rm -rf /tmp/hostpath_pv; fi
   rm -rf "$run"
   rm -rf "$state"
   log "cluster is down (logs kept in build/cluster-logs)"
@@ -628,7 +642,7 @@ down() {
 
 status() {
   local name
-  for name in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy kube-router; do
+  for name in $programs; do
     if running "$name"; then echo "$name: running (pid $(cat "$state/pids/$name.pid"))"; else echo "$name: not running"; fi
   done
   running kube-apiserver && kc get nodes -o wide

@@ -36,6 +36,8 @@ api_service_ip=10.96.0.1
 dns_ip=10.96.0.10
 etcd_port=23790
 api="https://$node_ip:6443"
+# Fixed upstream: kubelet's links to container logs, libcni's cache of results (files named after the network).
+fixed_dirs="/var/log/containers /var/lib/cni"
 programs="etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy kube-router"
 
 need() {
@@ -197,6 +199,8 @@ save_host_state() {
   (ls /var/run/netns 2>/dev/null || true) | sort >"$state/host-before/netns"
   # The host-path provisioner's folder is fixed upstream (/tmp/hostpath_pv): removed by down if new.
   [ -e /tmp/hostpath_pv ] && touch "$state/host-before/hostpath_pv"
+  # Folders kubelet and libcni use whatever they are told: removed by down if new, else only our entries.
+  for d in $fixed_dirs; do [ -e "$d" ] && echo "$d"; done >"$state/host-before/dirs"
   for s in net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables; do
     echo "$s=$(sysctl -n "$s")"
   done >"$state/host-before/sysctl"
@@ -557,7 +561,7 @@ clean_netfilter() {
       [ -f "$before" ] || before=/dev/null
       "$c" -t "$t" -S 2>/dev/null >"$state/now.rules" || continue
       # Rules added to chains: deleted one by one (the chain's own -N/-P lines are kept for later).
-      grep '^-A ' "$state/now.rules" | grep -vxFf "$before" | while IFS= read -r rule; do
+      { grep '^-A ' "$state/now.rules" | grep -vxFf "$before" || true; } | while IFS= read -r rule; do
         eval "\"$c\" -t $t -D ${rule#-A }" 2>/dev/null || true
       done
       new=$(grep '^-N ' "$state/now.rules" | grep -vxFf "$before" | awk '{print $2}' || true)
@@ -612,7 +616,7 @@ down() {
   # Pod processes left in the kubepods cgroups (none if the tasks were deleted).
   for pid in $(grep -l kubepods /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3 || true); do kill -9 "$pid" 2>/dev/null || true; done
   # Mounts under the cluster's folders and the network namespaces it made, deepest first.
-  awk '{print $5}' /proc/self/mountinfo | grep -E "^($state|$run)/" | sort -r | while read -r m; do
+  { awk '{print $5}' /proc/self/mountinfo | grep -E "^($state|$run)/" || true; } | sort -r | while read -r m; do
     umount -l "$m" 2>/dev/null || true
   done
   if [ -d /var/run/netns ]; then
@@ -634,7 +638,16 @@ down() {
     [ -d "$ctl/kubepods" ] || [ -d "$ctl/kubepods.slice" ] || continue
     find "$ctl/kubepods" -depth -type d -exec rmdir {} \; 2>/dev/null || true
   done
-  if [ -f "$state/host-before/saved" ] && [ ! -f "$state/host-before/hostpath_pv" ]; then rm -rf /tmp/hostpath_pv; fi
+  if [ -f "$state/host-before/saved" ]; then
+    [ -f "$state/host-before/hostpath_pv" ] || rm -rf /tmp/hostpath_pv
+    for d in $fixed_dirs; do
+      if grep -qxF "$d" "$state/host-before/dirs"; then
+        find "$d" -maxdepth 2 \( -lname "$state/*" -o -name 'mlops-*' \) -delete 2>/dev/null || true
+      else
+        rm -rf "$d"
+      fi
+    done
+  fi
   rm -rf "$run"
   rm -rf "$state"
   log "cluster is down (logs kept in build/cluster-logs)"

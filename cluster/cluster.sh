@@ -457,7 +457,7 @@ up() {
   need conntrack conntrack
   need ip iproute2
   need curl curl
-  need kubectl kubectl
+  command -v kubectl >/dev/null || { echo "error: kubectl is missing (Debian bookworm does not package it); install kubectl" >&2; exit 1; }
   need docker docker.io
   cluster/build.sh
   load_bins

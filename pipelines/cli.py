@@ -16,6 +16,7 @@ from components.settings import ProjectSettings
 from pipelines import (
     commands,
     deploy_commands,
+    experiment_commands,
     feature_commands,
     model_commands,
     monitor_commands,
@@ -90,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     feature_commands.register_parsers(sub)
     monitor_commands.register_parsers(sub)
     rollout_commands.register_parsers(sub)
+    experiment_commands.register_parsers(sub)
 
     pipeline = sub.add_parser("pipeline", help="pipeline specs").add_subparsers(
         dest="pipeline_command", required=True

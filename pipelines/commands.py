@@ -17,27 +17,13 @@ from pipelines.run_summary import find_run, summarise_run
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
-def parse_months(text: str) -> list[int]:
-    """Parses ``"1-6"``, ``"7"`` or ``"1,3,5"`` into a sorted list of months.
-
-    Raises:
-        ConfigError: for anything else, or months outside 1-12.
-    """
-    try:
-        if "-" in text:
-            first, last = (int(part) for part in text.split("-", 1))
-            months = list(range(first, last + 1))
-        else:
-            months = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError as exc:
-        raise ConfigError(f"months must look like 1-6, 7 or 1,3,5; got {text!r}") from exc
-    if not months or any(not 1 <= month <= 12 for month in months):
-        raise ConfigError(f"months must be within 1-12; got {text!r}")
-    return sorted(set(months))
-
-
 def run(args: argparse.Namespace, settings: ProjectSettings) -> int:
-    from components.time_order.logic import TrainingWindow, check_file_after_window, describe_months
+    from components.time_order.logic import (
+        TrainingWindow,
+        check_file_after_window,
+        describe_months,
+        parse_months,
+    )
     from pipelines.training import PIPELINE_NAME, continuous_training
 
     window = TrainingWindow(tuple(parse_months(args.months)))

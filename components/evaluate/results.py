@@ -192,6 +192,9 @@ def registry_metrics(result: EvaluationResult) -> dict[str, object]:
     """The headline metrics a registered version carries."""
     return {
         "auc": result.overall.auc,
+        # The evaluation rows' size and positives: what an AUC's confidence interval is computed from.
+        "rows": result.overall.rows,
+        "positives": result.overall.positives,
         "log_loss": result.overall.log_loss,
         "accuracy": result.overall.accuracy,
         "precision": result.overall.precision,

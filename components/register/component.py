@@ -1,4 +1,5 @@
-"""KFP step: register the candidate as a new version; blessed versions go to production, others are rejected."""
+"""KFP step: register the candidate as a new version; blessed versions go to production, others are rejected
+(an experiment's runs stay candidates until they are promoted)."""
 
 from kfp import dsl
 
@@ -25,7 +26,7 @@ def register(
     from pathlib import Path
 
     from components.lineage import open_store
-    from components.register.step import PROMOTE_TO_PRODUCTION, combine_blessing
+    from components.register.step import combine_blessing, first_stage, promotes
     from components.registry import MODEL_VERSION_TYPE, ModelRegistry, version_properties
 
     blessing = combine_blessing(Path(evaluation.path), Path(infra.path))
@@ -50,8 +51,10 @@ def register(
             lock_path=Path(registry_lock) if registry_lock else None,
             actor="pipeline",
         )
-        version = registry.register(step.record.outputs[0].id, reason=f"trigger={trigger}")
-        if blessing.blessed and promotion == PROMOTE_TO_PRODUCTION:
+        version = registry.register(
+            step.record.outputs[0].id, stage=first_stage(promotion), reason=f"trigger={trigger}"
+        )
+        if promotes(promotion, blessing):
             version = registry.promote(version.version, reason=f"blessed by run {run_id}")
     outcome = {
         "version": version.version,

@@ -7,13 +7,33 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from components.errors import ConfigError
 from components.evaluate.blessing import load_verdict
 from components.evaluate.results import CANDIDATE_FILE, VERDICT_FILE, load_result, registry_metrics
 from components.infra_validate.step import read_infra_report
+from components.registry.stages import Stage
 
 PROMOTE_TO_PRODUCTION = "production"
 KEEP_BLESSED = "blessed"
-PROMOTIONS = (PROMOTE_TO_PRODUCTION, KEEP_BLESSED)
+# An experiment's run: registered as a candidate, judged against production only when it is promoted.
+KEEP_CANDIDATE = "candidate"
+PROMOTIONS = (PROMOTE_TO_PRODUCTION, KEEP_BLESSED, KEEP_CANDIDATE)
+
+
+def first_stage(promotion: str) -> Stage | None:
+    """The stage a new version is registered in; None lets its blessing decide (blessed or rejected).
+
+    Raises:
+        ConfigError: for a promotion other than those in ``PROMOTIONS``.
+    """
+    if promotion not in PROMOTIONS:
+        raise ConfigError(f"promotion must be one of {', '.join(PROMOTIONS)}, not {promotion!r}")
+    return Stage.CANDIDATE if promotion == KEEP_CANDIDATE else None
+
+
+def promotes(promotion: str, blessing: Blessing) -> bool:
+    """Whether the new version goes to production at once: blessed, in a run that promotes."""
+    return blessing.blessed and promotion == PROMOTE_TO_PRODUCTION
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from components.errors import RegistryError
 from components.lineage import ActionSpec, ContextRecord, LineageStore, PropertyValue
@@ -33,6 +34,7 @@ from components.registry.records import (
     check_model_name,
     version_name,
     version_number,
+    version_properties,
 )
 from components.registry.stages import INITIAL, NEEDS_BLESSING, Stage, check_transition, parse_stage
 
@@ -264,6 +266,38 @@ class ModelRegistry:
             previous = moves[0].version if moves else ""
             fields: dict[str, PropertyValue] = {keys.PREVIOUS_PRODUCTION: previous}
             return [*moves, _move(chosen, Stage.PRODUCTION, reason, "promote", fields)]
+
+        self._write(plan)
+        return self.get(version)
+
+    def judge(
+        self,
+        version: str | int,
+        *,
+        blessed: bool,
+        metrics: Mapping[str, Any],
+        checks: Sequence[Mapping[str, Any]],
+        reason: str,
+    ) -> ModelVersion:
+        """Blesses or rejects a ``candidate`` with a blessing decided after it was registered.
+
+        An experiment's runs register candidates; promoting one judges it against the production version
+        of that moment. The new blessing replaces the recorded one and the stage follows it, in one
+        transaction.
+
+        Raises:
+            RegistryError: for an unknown version or one that is not a candidate.
+        """
+
+        def plan(state: _State) -> list[_Move]:
+            chosen = state.version(version)
+            if chosen.stage != Stage.CANDIDATE:
+                raise RegistryError(
+                    f"{chosen.version} is {chosen.stage.value}, not a candidate: only a candidate is judged again"
+                )
+            fields = version_properties(metrics=metrics, blessed=blessed, checks=checks)
+            target = Stage.BLESSED if blessed else Stage.REJECTED
+            return [_move(chosen, target, reason, "blessing", dict(fields))]
 
         self._write(plan)
         return self.get(version)

@@ -22,6 +22,25 @@ DEPARTURE_COLUMNS = ("year", "month", "day", "hour")
 _SHOWN_DATES = 5
 
 
+def parse_months(text: str) -> list[int]:
+    """Parses ``"1-6"``, ``"7"`` or ``"1,3,5"`` into a sorted list of months.
+
+    Raises:
+        ConfigError: for anything else, or months outside 1-12.
+    """
+    try:
+        if "-" in text:
+            first, last = (int(part) for part in text.split("-", 1))
+            months = list(range(first, last + 1))
+        else:
+            months = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise ConfigError(f"months must look like 1-6, 7 or 1,3,5; got {text!r}") from exc
+    if not months or any(not 1 <= month <= 12 for month in months):
+        raise ConfigError(f"months must be within 1-12; got {text!r}")
+    return sorted(set(months))
+
+
 @dataclass(frozen=True)
 class TrainingWindow:
     """Months of the default data a run learns from, and the batches that follow from them.

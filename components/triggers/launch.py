@@ -40,6 +40,8 @@ class RetrainRequest:
         model: The registered model.
         promotion: ``production`` promotes a blessed candidate at once; ``blessed`` leaves it to a rollout.
         params: Further pipeline arguments (``epochs``, ...).
+        experiment: A major change's experiment cycle to run instead of a retraining ("" for none).
+        grid: That cycle's sweep (``key=v1,v2`` assignments).
     """
 
     kind: TriggerKind
@@ -48,9 +50,27 @@ class RetrainRequest:
     model: str = "flight-delay"
     promotion: str = "production"
     params: Mapping[str, Any] = field(default_factory=dict)
+    experiment: str = ""
+    grid: tuple[str, ...] = ()
 
     def command_arguments(self) -> list[str]:
-        """The ``mlops retrain`` arguments that run this request."""
+        """The ``mlops retrain`` (or, for a major change, ``mlops experiment run``) arguments of this request."""
+        if self.experiment:
+            first, last = self.window.train_months[0], self.window.train_months[-1]
+            sweep = [flag for assignment in self.grid for flag in ("--grid", assignment)]
+            return [
+                "experiment",
+                "run",
+                self.experiment,
+                "--months",
+                f"{first}-{last}",
+                *sweep,
+                "--model",
+                self.model,
+                "--request-id",
+                self.request_id,
+                "--json",
+            ]
         arguments = [
             "retrain",
             "--trigger",
@@ -138,6 +158,13 @@ def parse_outcome(summary_path: Path, code: int, log_path: Path) -> RunOutcome:
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return RunOutcome(succeeded=False, detail=f"exit code {code}; see {log_path}")
+    if "runs" in summary:  # an experiment cycle: candidates only, never promoted
+        runs = summary["runs"]
+        return RunOutcome(
+            succeeded=code == 0 and all(run.get("succeeded") for run in runs),
+            detail=f"experiment {summary.get('experiment')}: {len(runs)} run(s); "
+            f"compare them with mlops experiment compare {summary.get('experiment')}",
+        )
     registered = summary.get("registered") or {}
     return RunOutcome(
         succeeded=bool(summary.get("succeeded")) and code == 0,

@@ -31,6 +31,12 @@ from components.monitoring.reference import ModelReference, load_reference
 from components.monitoring.report import write_report
 from components.monitoring.served import read_served
 from components.registry import ModelRegistry
+from components.triggers.escalation import (
+    Escalation,
+    escalate,
+    unrecovered_degradation,
+    write_escalation_report,
+)
 from components.triggers.inbox import LandedBatch, find_new_batches
 from components.triggers.kinds import TriggerKind
 from components.triggers.launch import Launcher, RetrainRequest, RunHandle, RunOutcome
@@ -305,26 +311,25 @@ class Watcher:
         if window is None:
             window = data_window(self._as_of(), self.policy.window_months)
         request_id = _request_id(kind, now)
+        escalation = self._major_change(kind, version, now)
         verdict_holder: dict[str, Any] = {}
 
         def plan(state: LedgerState) -> list[tuple[str, dict[str, Any]]]:
             verdict = judge(kind, state, self.policy, now=now, version=version, lease_holder=busy)
             verdict_holder["verdict"] = verdict
-            return [
-                (
-                    TRIGGER,
-                    {
-                        "kind": kind.value,
-                        "outcome": verdict.outcome,
-                        "reason": verdict.reason,
-                        "version": version,
-                        "request_id": request_id if verdict.fired else "",
-                        "window": window.describe(),
-                        "arguments": as_json(window.pipeline_arguments()),
-                        "time": now,
-                    },
-                )
-            ]
+            record = {
+                "kind": kind.value,
+                "outcome": verdict.outcome,
+                "reason": verdict.reason,
+                "version": version,
+                "request_id": request_id if verdict.fired else "",
+                "window": window.describe(),
+                "arguments": as_json(window.pipeline_arguments()),
+                "time": now,
+            }
+            if escalation is not None:
+                record.update(escalation=escalation.cause, experiment=escalation.experiment)
+            return [(TRIGGER, record)]
 
         self.ledger.write(plan)
         verdict = verdict_holder["verdict"]
@@ -352,7 +357,19 @@ class Watcher:
             model=self.plan.model,
             promotion=self.plan.promotion,
             params=dict(self.plan.params),
+            experiment=escalation.experiment if escalation else "",
+            grid=escalation.grid if escalation else (),
         )
+        if escalation is not None:
+            report = self._report_major_change(escalation, window)
+            self._emit(
+                events,
+                "escalated",
+                f"major change: {escalation.cause}; experiment cycle {escalation.experiment} instead of a "
+                f"retraining (nothing is promoted by it){f'; report {report}' if report else ''}",
+                experiment=escalation.experiment,
+                report=report,
+            )
         try:
             self.running = self.launcher.start(request)
         except TrainingBusyError as exc:
@@ -360,6 +377,25 @@ class Watcher:
             return True
         self._emit(events, "run-started", f"{request_id} started: {window.describe()}", request_id=request_id)
         return True
+
+    def _major_change(self, kind: TriggerKind, version: str, now: float) -> Escalation | None:
+        """The escalation of a degradation that the last retraining did not recover from, if it is one."""
+        if kind is not TriggerKind.DEGRADATION:
+            return None
+        production = self.registry.production()
+        if production is None or production.version != version:
+            return None
+        cause = unrecovered_degradation(self.store, production)
+        return None if cause is None else escalate(cause, kind, now)
+
+    def _report_major_change(self, escalation: Escalation, window: DataWindow) -> str:
+        if self.plan.reports_dir is None:
+            return ""
+        evidence = "; ".join(self.last_result.reasons) if self.last_result else ""
+        path = self.plan.reports_dir / "major-changes" / f"{escalation.experiment}.md"
+        return str(
+            write_escalation_report(path, escalation, model=self.plan.model, window=window, evidence=evidence)
+        )
 
     def _as_of(self) -> int:
         landed = newest_landed_month(self.ledger.state())

@@ -182,9 +182,11 @@ def register_production(
     threshold: float = 0.25,
     model_name: str = "flight-delay",
     months: str = "5,6",
+    trigger: str = "on-demand",
 ) -> str:
     """Records ingest -> validate (training batch, with its statistics) -> register as the pipeline does,
-    then registers and promotes the version. Returns the version name."""
+    then registers and promotes the version. Returns the version name. ``trigger`` is what started the
+    run that registered it."""
     run_id = f"run-{time.time_ns()}"
     common = {"run_id": run_id, "pipeline": "continuous-training", "version": "test-sha"}
     batch_uri = str(tmp / run_id / "batch")
@@ -200,7 +202,7 @@ def register_production(
     with store.execution(component="validate", parameters={"batch": "training batch"}, **common) as validate:
         validate.add_input("batch", "Dataset", uri=batch_uri)
         validate.add_output("statistics", "Statistics", uri=str(stats_dir))
-    with store.execution(component="register", parameters={"trigger": "on-demand"}, **common) as register:
+    with store.execution(component="register", parameters={"trigger": trigger}, **common) as register:
         register.add_input("statistics", "Statistics", uri=str(stats_dir))
         properties = version_properties(metrics=metrics, blessed=True, checks=[])
         register.add_output("model_version", MODEL_VERSION_TYPE, uri=str(model_dir), properties=properties)

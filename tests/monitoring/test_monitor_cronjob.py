@@ -1,5 +1,6 @@
-"""The monitor CronJob in the kustomize base: it runs a real `mlops monitor check --act` against the
-cluster's Kubeflow Pipelines, with the state folder on the serving-records volume."""
+"""The monitor CronJob as rendered from the kustomize base: its command is one acting `mlops monitor check`
+that the CLI accepts, aimed at the cluster's Kubeflow Pipelines, with the state folder on the
+serving-records volume. (Rendering and argument parsing only; the CronJob is not run here.)"""
 
 from __future__ import annotations
 

@@ -55,6 +55,8 @@ def watcher_for(
 def stop_once_leased(run: LocalRun, ledger: TriggerLedger) -> dict[str, str]:
     """Waits until the run's process holds the model's training lease, then kills it (and its steps).
 
+    An experiment cycle's runs take the lease under ids that extend the request's (``ID-r1``, ...).
+
     Returns:
         The lease entry's facts (holder, trigger, request id).
     """
@@ -62,7 +64,9 @@ def stop_once_leased(run: LocalRun, ledger: TriggerLedger) -> dict[str, str]:
     try:
         while time.monotonic() < deadline:
             for entry in ledger.state().of(LEASE):
-                if entry.text("event") == ACQUIRED and entry.text("request_id") == run.request.request_id:
+                if entry.text("event") == ACQUIRED and entry.text("request_id").startswith(
+                    run.request.request_id
+                ):
                     return {key: entry.text(key) for key in ("holder", "trigger", "request_id")}
             if run.process.poll() is not None:
                 raise AssertionError(

@@ -136,7 +136,7 @@ def test_upload_and_run_refuses_a_local_store_before_touching_the_cluster(
 ) -> None:
     monkeypatch.setenv("MLOPS_METADATA_URI", "sqlite:///local.sqlite")
     code = main(["deploy", "upload-and-run", "--host", "http://127.0.0.1:1", "--package", str(GOLDEN_SPEC)])
-    assert code == 2
+    assert code == 1
     assert "MLOPS_METADATA_URI" in capsys.readouterr().err
 
 
@@ -146,7 +146,7 @@ def test_upload_and_run_says_how_to_reach_the_api(
     monkeypatch.setenv("MLOPS_METADATA_URI", MYSQL_URI)
     host = f"http://127.0.0.1:{closed_port()}"
     code = main(["deploy", "upload-and-run", "--host", host, "--package", str(GOLDEN_SPEC), "--json"])
-    assert code == 2
+    assert code == 1
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "Kubeflow Pipelines does not answer" in captured.err and "port-forward" in captured.err

@@ -26,10 +26,10 @@ from pipelines.cli import main
 
 @pytest.fixture(scope="module")
 def weak_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A production model a real run beats: one epoch on a sample of June."""
+    """A production model a real run beats: three epochs on a sample of June (a sixth of the month)."""
     model_dir = tmp_path_factory.mktemp("weak") / "model"
-    sample = default_months([6]).sample(n=3_000, random_state=1)
-    export_model(train_model(sample, HyperParameters(epochs=1)), model_dir)
+    sample = default_months([6]).sample(n=5_000, random_state=1)
+    export_model(train_model(sample, HyperParameters(epochs=3)), model_dir)
     write_serving_schema(load_schema(), FEATURE_NAMES, model_dir)
     return model_dir
 

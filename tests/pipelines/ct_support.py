@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
 from default_data import default_months
 
 from components.evaluate.logic import evaluate_artifact
@@ -18,6 +20,7 @@ from components.settings import ProjectSettings
 from components.train.artifact import export_model
 from components.train.hyperparameters import HyperParameters
 from components.train.logic import train_model
+from pipelines.cli import main
 from pipelines.local_runner import LocalRun, run_pipeline_locally
 from pipelines.training import continuous_training
 
@@ -56,3 +59,10 @@ def seed_production(settings: ProjectSettings, model_dir: Path) -> str:
         registry = ModelRegistry(store, lock_path=settings.registry_lock, actor="test")
         version = registry.register(step.record.outputs[0].id, reason="seeded by the test")
         return registry.promote(version.version, reason="seeded by the test").version
+
+
+def command_json(capsys: pytest.CaptureFixture[str], *argv: str, code: int = 0) -> dict:
+    """Runs ``mlops ARGV --json`` in-process, checks its exit code and returns its JSON output."""
+    capsys.readouterr()
+    assert main([*argv, "--json"]) == code
+    return dict(json.loads(capsys.readouterr().out))

@@ -4,11 +4,10 @@ against production, on the same rows, as any run."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from ct_support import seed_production
+from ct_support import command_json, seed_production
 from default_data import default_months
 
 from components.evaluate.results import CANDIDATE_FILE, PRODUCTION_FILE, load_result
@@ -32,12 +31,6 @@ def weak_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     export_model(train_model(sample, HyperParameters(epochs=3)), model_dir)
     write_serving_schema(load_schema(), FEATURE_NAMES, model_dir)
     return model_dir
-
-
-def command_json(capsys: pytest.CaptureFixture[str], *argv: str, code: int = 0) -> dict:
-    capsys.readouterr()
-    assert main([*argv, "--json"]) == code
-    return dict(json.loads(capsys.readouterr().out))
 
 
 def test_a_sweep_is_compared_and_its_winner_promoted_against_production_on_the_same_rows(

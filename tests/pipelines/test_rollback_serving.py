@@ -8,7 +8,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from ct_support import seed_production
+from ct_support import command_json, seed_production
 from default_data import default_months
 
 from components.ingest.records import feature_records
@@ -22,12 +22,6 @@ def served_version(url: str, row: dict) -> str:
     request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:
         return str(json.loads(response.read())["meta"]["tags"]["model_version"])
-
-
-def command_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
-    capsys.readouterr()
-    assert main([*argv, "--json"]) == 0
-    return dict(json.loads(capsys.readouterr().out))
 
 
 def test_rollback_restarts_the_running_server_on_the_restored_version(

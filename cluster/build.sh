@@ -5,7 +5,7 @@
 # A folder is reused only when every program it should hold is there, executable, and reports the pinned
 # version; otherwise it is rebuilt. A second run builds nothing.
 # The Go module and build caches of a build live in a folder of their own and are deleted once every
-# program is built (a cold build leaves ~16 GB there), unless CLUSTER_KEEP_GO_CACHES=1.
+# program is built (a cold build leaves 8–9 GB there), unless CLUSTER_KEEP_GO_CACHES=1.
 # Usage: cluster/build.sh            build or reuse everything; prints the bin folders as NAME=path lines
 #   CLUSTER_BUILD_JOBS  parallel compile jobs (go build -p; default 2); builds run under `nice -n 10`.
 set -euo pipefail

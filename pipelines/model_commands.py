@@ -142,14 +142,15 @@ def models_rollback(args: argparse.Namespace, settings: ProjectSettings) -> int:
     roll back to.
     """
     reason = getattr(args, "reason", None) or DEFAULT_ROLLBACK_REASON
+    cluster = bool(getattr(args, "cluster", False))
     with _registry(args, settings, actor=f"cli:{_user()}") as (_, registry):
         before = registry.production()
-        if args.cluster:
+        if cluster:
             _restore_cluster_deployment(args, registry)
         restored = registry.rollback(reason=reason)
         withdrawn = registry.get(before.version) if before else None
     served = None
-    if not args.cluster:
+    if not cluster:
         from pipelines.serve_commands import restart_on
 
         served = restart_on(restored, registry.model_name, settings)
@@ -160,13 +161,13 @@ def models_rollback(args: argparse.Namespace, settings: ProjectSettings) -> int:
                 "production": restored.to_dict(),
                 "rolled_back": None if withdrawn is None else withdrawn.to_dict(),
                 "served": served,
-                "deployment": f"{args.namespace}/{args.name}" if args.cluster else None,
+                "deployment": f"{args.namespace}/{args.name}" if cluster else None,
             }
         )
         return 0
     was = withdrawn.version if withdrawn else "?"
     print(f"{registry.model_name}: {was} is rolled_back; {restored.version} is in production again")
-    if args.cluster:
+    if cluster:
         print(f"the SeldonDeployment {args.namespace}/{args.name} serves {restored.version}")
     elif served is not None:
         print(f"the local model server was restarted on {restored.version} at {served['predictions_url']}")

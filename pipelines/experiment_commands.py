@@ -10,9 +10,8 @@ from typing import Any
 
 from components.errors import ConfigError, MlopsError
 from components.experiments.compare import RunFacts, compare, render_html, render_text
-from components.experiments.parameters import parameter_sets, valid_keys
+from components.experiments.parameters import DEFAULT_WINDOW, parameter_sets, valid_keys
 from components.experiments.records import experiment_runs, find_run, record_run
-from components.experiments.sweep import DEFAULT_WINDOW, pipeline_arguments
 from components.lineage import LineageStore, open_store
 from components.registry import DEFAULT_MODEL_NAME, ModelRegistry
 from components.settings import ProjectSettings
@@ -67,6 +66,7 @@ def register_parsers(subparsers: Any) -> None:
 
 
 def experiment_run(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from components.experiments.sweep import pipeline_arguments
     from components.versioning import git_version
     from pipelines.commands import PROJECT_DIR
     from pipelines.local_runner import new_request_id, run_pipeline_locally

@@ -13,6 +13,9 @@ from typing import Any
 
 from components.errors import ConfigError
 
+# Without `months`, a run learns from January-June and is judged on July, as `mlops run` does.
+DEFAULT_WINDOW = "1-6"
+
 
 def _positive_float(text: str) -> float:
     value = float(text)

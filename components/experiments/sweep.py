@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from components.experiments.parameters import DEFAULT_WINDOW
 from components.register.step import KEEP_CANDIDATE
 from components.time_order.logic import TrainingWindow, parse_months
-
-DEFAULT_WINDOW = "1-6"
 
 
 def pipeline_arguments(parameters: Mapping[str, Any], *, window: str = DEFAULT_WINDOW) -> dict[str, Any]:

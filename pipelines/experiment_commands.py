@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -73,16 +74,17 @@ def experiment_run(args: argparse.Namespace, settings: ProjectSettings) -> int:
     from pipelines.monitor_commands import training_guard
     from pipelines.training import continuous_training
 
-    sets = parameter_sets(args.set, args.grid) or [{}]
+    sets = parameter_sets(args.set, args.grid)
     planned = [(parameters, pipeline_arguments(parameters, window=args.months)) for parameters in sets]
     if len({arguments["eval_month"] for _, arguments in planned}) > 1:
         raise ConfigError(
             "every run of an experiment is judged on the same month: --months and months= disagree"
         )
+    code_version = git_version(PROJECT_DIR)
     for index, (parameters, arguments) in enumerate(planned, start=1):
         request_id = f"{args.request_id}-r{index}" if args.request_id else new_request_id("exp")
         arguments.update(
-            code_version=git_version(PROJECT_DIR),
+            code_version=code_version,
             trigger=f"experiment:{args.name}",
             request_id=request_id,
             model_name=args.model,
@@ -120,7 +122,9 @@ def experiment_compare(args: argparse.Namespace, settings: ProjectSettings) -> i
     with open_store(settings.metadata_uri) as store:
         runs = experiment_runs(store, args.name)
         registry = ModelRegistry(store, model_name=args.model)
-        facts = {run.label: _facts(store, registry, run.version) for run in runs if run.version}
+        # Training time is a property of the train step's Model artifact, found by the version's folder.
+        trained = {a.uri: a.properties.get("training_seconds") for a in store.artifacts_of_type("Model")}
+        facts = {run.label: _facts(registry, run.version, trained) for run in runs if run.version}
     rows = compare(runs, facts)
     if getattr(args, "html", None):
         args.html.parent.mkdir(parents=True, exist_ok=True)
@@ -224,12 +228,11 @@ def _registered(store: LineageStore, model: str, request_id: str) -> tuple[str, 
     return run_id, versions[-1] if versions else None
 
 
-def _facts(store: LineageStore, registry: ModelRegistry, version_name: str) -> RunFacts:
+def _facts(registry: ModelRegistry, version_name: str, trained: Mapping[str, Any]) -> RunFacts:
     from components.serving.backends import served_files
 
     version = registry.get(version_name)
-    trained = [a for a in store.artifacts_of_type("Model") if a.uri == version.uri]
-    seconds = trained[-1].properties.get("training_seconds") if trained else None
+    seconds = trained.get(version.uri)
     try:
         size = sum(path.stat().st_size for path in served_files(Path(version.uri))) / 1e6
     except (MlopsError, OSError):  # a model folder that is gone still has its metrics to compare

@@ -130,40 +130,8 @@ def swept_keys(runs: Sequence[ExperimentRun]) -> list[str]:
 
 def render_text(experiment: str, rows: Sequence[ComparedRun]) -> str:
     """The comparison as a fixed-width table for a terminal."""
-    keys = sorted({key for row in rows for key in row.run.parameters})
-    header = [
-        "run",
-        *keys,
-        "version",
-        "stage",
-        "AUC",
-        "gap to best [95% CI]",
-        *ORIGINS,
-        "log loss",
-        "train s",
-        "MB",
-        "",
-    ]
-    table = [header]
-    for row in rows:
-        metrics = row.facts.metrics or {}
-        by_origin = metrics.get("auc_by_origin") or {}
-        table.append(
-            [
-                row.run.label,
-                *(_shown(row.run.parameters.get(key, "-")) for key in keys),
-                row.run.version or "-",
-                row.facts.stage or "-",
-                _number(row.auc),
-                _gap(row),
-                *(_number(by_origin.get(origin)) for origin in ORIGINS),
-                _number(metrics.get("log_loss")),
-                _number(row.facts.training_seconds, 1),
-                _number(row.facts.model_size_mb, 2),
-                _mark_text(row),
-            ]
-        )
-    widths = [max(len(line[column]) for line in table) for column in range(len(header))]
+    table = _table(rows, log_loss=True)
+    widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
     lines = [f"experiment {experiment}: {len(rows)} run(s), judged on month {_months(rows)} of 2013"]
     for index, line in enumerate(table):
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
@@ -178,37 +146,10 @@ def render_text(experiment: str, rows: Sequence[ComparedRun]) -> str:
 
 def render_html(experiment: str, rows: Sequence[ComparedRun]) -> str:
     """A self-contained page (no external fetches): the table, and AUC against each swept parameter."""
-    keys = sorted({key for row in rows for key in row.run.parameters})
-    head = "".join(
-        f"<th>{html.escape(name)}</th>"
-        for name in [
-            "run",
-            *keys,
-            "version",
-            "stage",
-            "AUC",
-            "gap to best [95% CI]",
-            *ORIGINS,
-            "train s",
-            "MB",
-            "",
-        ]
-    )
+    header, *lines = _table(rows, log_loss=False)
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in header)
     body = []
-    for row in rows:
-        by_origin = (row.facts.metrics or {}).get("auc_by_origin") or {}
-        cells = [
-            row.run.label,
-            *(_shown(row.run.parameters.get(key, "-")) for key in keys),
-            row.run.version or "-",
-            row.facts.stage or "-",
-            _number(row.auc),
-            _gap(row),
-            *(_number(by_origin.get(origin)) for origin in ORIGINS),
-            _number(row.facts.training_seconds, 1),
-            _number(row.facts.model_size_mb, 2),
-            _mark_text(row),
-        ]
+    for row, cells in zip(rows, lines, strict=True):
         style = ' style="font-weight:bold"' if row.mark == "best" else ""
         body.append(f"<tr{style}>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>")
     plots = "".join(_plot(key, rows) for key in swept_keys([row.run for row in rows]))
@@ -224,6 +165,33 @@ def render_html(experiment: str, rows: Sequence[ComparedRun]) -> str:
         f"<h2>AUC against each swept parameter (bars: ±1.96 standard errors)</h2>{plots or '<p>nothing was swept</p>'}"
         "</body></html>\n"
     )
+
+
+def _table(rows: Sequence[ComparedRun], *, log_loss: bool) -> list[list[str]]:
+    """The header and one line of cells per run, shared by the text and the HTML renderings."""
+    keys = sorted({key for row in rows for key in row.run.parameters})
+    loss_header = ["log loss"] if log_loss else []
+    header = ["run", *keys, "version", "stage", "AUC", "gap to best [95% CI]", *ORIGINS, *loss_header]
+    table = [[*header, "train s", "MB", ""]]
+    for row in rows:
+        metrics = row.facts.metrics or {}
+        by_origin = metrics.get("auc_by_origin") or {}
+        table.append(
+            [
+                row.run.label,
+                *(_shown(row.run.parameters.get(key, "-")) for key in keys),
+                row.run.version or "-",
+                row.facts.stage or "-",
+                _number(row.auc),
+                _gap(row),
+                *(_number(by_origin.get(origin)) for origin in ORIGINS),
+                *([_number(metrics.get("log_loss"))] if log_loss else []),
+                _number(row.facts.training_seconds, 1),
+                _number(row.facts.model_size_mb, 2),
+                _mark_text(row),
+            ]
+        )
+    return table
 
 
 def _plot(key: str, rows: Sequence[ComparedRun]) -> str:

@@ -57,8 +57,8 @@ demo: env ## The closed loop: serve a Jan-Jun model, replay Jul-Dec, drift detec
 	$(PIPELINE_PY) -m pipelines.demo
 
 lint: $(VENV)/.synced ## Ruff lint and format check
-	$(VENV)/bin/ruff check components pipelines tests bench
-	$(VENV)/bin/ruff format --check components pipelines tests bench
+	$(VENV)/bin/ruff check components contracts pipelines tests bench
+	$(VENV)/bin/ruff format --check components contracts pipelines tests bench
 
 typecheck: $(VENV)/.synced ## Mypy on the project's packages
 	$(VENV)/bin/mypy

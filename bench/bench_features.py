@@ -32,20 +32,18 @@ from typing import Any
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from components.features.booking import complete_row, entity_row
-from components.features.catalog import ENTITIES
 from components.features.client import FeatureClient
 from components.features.environment import FeatureEnvironment
+from components.features.raw_tables import read_raw_tables
 from components.features.server import start_feature_server
-from components.ingest.source import read_raw_tables
+from components.processes import ServerConfig, serve_model, start_server
 from components.serving.fixture_model import build_model_folder
 from components.serving.loadtest import PREDICTIONS_PATH, percentiles
-from components.serving.process import ServerConfig, serve_model, start_server
-from components.serving.schema import ServingSchema
+from contracts.feature_catalog import ENTITIES
+from contracts.serving_schema import ServingSchema
 from pipelines.output import format_table
 
-EXAMPLE_SCHEMA = (
-    Path(__file__).resolve().parents[1] / "components" / "serving" / "serving_schema.example.json"
-)
+EXAMPLE_SCHEMA = Path(__file__).resolve().parents[1] / "contracts" / "serving_schema.example.json"
 TRANSFORMER_CLASS = "components.features.transformer.FeatureTransformer"
 BOOKING_FIELDS = (
     "day",

@@ -4,7 +4,7 @@ Run with the savedmodel environment, the serving set plus TensorFlow (``make ben
 floor can compare every backend in process. The servers run in the environment a deployment gives them:
 the TFLite ones and the echoes in the serving set (no TensorFlow, as in the serving image), the SavedModel
 one beside TensorFlow. They run as separate process groups on 127.0.0.1 through
-``components/serving/process.py`` and are loaded by ``components/serving/loadtest.py`` (open loop,
+``components/processes.py`` and are loaded by ``components/serving/loadtest.py`` (open loop,
 latency from each request's due time) from this process, so the load generator shares the machine's
 cores with the server, equally for every measurement. One run takes about four minutes:
 
@@ -44,10 +44,7 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from components.ingest.contract import Kind
-from components.serving.gc_freeze import freeze_loaded_objects
-from components.serving.loadtest import PREDICTIONS_PATH, LoadResult, encode_payloads, run_load
-from components.serving.process import (
+from components.processes import (
     DEFAULT_SERVING_VENV,
     ECHO_CLASS,
     ModelServer,
@@ -56,11 +53,12 @@ from components.serving.process import (
     serve_model,
     start_server,
 )
-from components.serving.schema import ServingSchema
+from components.serving.gc_freeze import freeze_loaded_objects
+from components.serving.loadtest import PREDICTIONS_PATH, LoadResult, encode_payloads, run_load
+from contracts.data_contract import Kind
+from contracts.serving_schema import ServingSchema
 
-EXAMPLE_SCHEMA = (
-    Path(__file__).resolve().parents[1] / "components" / "serving" / "serving_schema.example.json"
-)
+EXAMPLE_SCHEMA = Path(__file__).resolve().parents[1] / "contracts" / "serving_schema.example.json"
 ATOMIC_ECHO_CLASS = "components.serving.echo_atomic.AtomicMetricsEchoModel"
 P99_BUDGET_MS = 10.0
 PEAK_SECONDS = 1.5

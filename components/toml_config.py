@@ -19,7 +19,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from components.errors import ConfigError, MlopsError
+from contracts.errors import ConfigError, MlopsError
 
 Built = TypeVar("Built")
 

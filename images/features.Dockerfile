@@ -18,6 +18,7 @@ RUN --mount=type=secret,id=ca,required=false --mount=type=cache,target=/root/.ca
     /opt/uv/bin/uv sync --frozen --no-dev --extra features --no-install-project --python python3.11
 # uv's cache keys a local project by its pyproject.toml alone: --reinstall-package rebuilds the
 # project's wheel from the code just copied instead of reusing one cached from older code.
+COPY contracts ./contracts
 COPY components ./components
 COPY pipelines ./pipelines
 RUN --mount=type=secret,id=ca,required=false --mount=type=cache,target=/root/.cache/uv \

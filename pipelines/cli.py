@@ -10,9 +10,9 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from components.errors import MlopsError
 from components.images import DEFAULT_REGISTRY
 from components.settings import ProjectSettings
+from contracts.errors import MlopsError
 from pipelines import (
     commands,
     deploy_commands,

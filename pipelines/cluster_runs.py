@@ -20,9 +20,9 @@ from typing import Any
 
 import yaml
 
-from components.errors import ConfigError, DeploymentError
 from components.images import IMAGE_NAMES, package_version
 from components.lineage import SqliteConfig, parse_metadata_uri
+from contracts.errors import ConfigError, DeploymentError
 
 HEALTHZ_PATH = "/apis/v2beta1/healthz"
 FINISHED_STATES = ("SUCCEEDED", "FAILED", "SKIPPED", "CANCELED")

@@ -6,10 +6,11 @@ import argparse
 import shutil
 from pathlib import Path
 
-from components.errors import ConfigError
 from components.lineage import open_store
 from components.settings import ProjectSettings
 from components.versioning import git_version
+from contracts.errors import ConfigError
+from contracts.names import MODEL_NAME
 from pipelines.local_runner import Runner, new_request_id, run_pipeline_locally
 from pipelines.output import format_table, print_json
 from pipelines.run_summary import find_run, summarise_run
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace, settings: ProjectSettings) -> int:
     # One training run per model at a time; the run is recorded as the reason it started (trigger ledger).
     arguments["request_id"] = new_request_id()
     with training_guard(
-        settings, model="flight-delay", trigger=args.trigger, request_id=str(arguments["request_id"])
+        settings, model=MODEL_NAME, trigger=args.trigger, request_id=str(arguments["request_id"])
     ):
         outcome = run_pipeline_locally(
             continuous_training, settings, arguments, quiet=not args.verbose, runner=Runner(args.runner)

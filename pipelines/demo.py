@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from components.settings import ProjectSettings
+from contracts.names import MODEL_NAME
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_STATE = PROJECT_DIR / "build" / "demo"
@@ -226,7 +227,7 @@ def _watcher(
     from pipelines.monitor_commands import local_watcher
 
     plan = WatchPlan(
-        model="flight-delay",
+        model=MODEL_NAME,
         requests_dir=rollout.requests_dir,
         feedback_dir=settings.state_dir / "feedback",
         inbox=settings.state_dir / "inbox",
@@ -269,7 +270,7 @@ def _summary(settings: ProjectSettings, timeline: Timeline, first_model: str, tr
         production = registry.production()
         versions = registry.list_versions()
         report = version_lineage(store, registry, production.version) if production else None
-        triggers = TriggerLedger(store, "flight-delay").state().of(TRIGGER)
+        triggers = TriggerLedger(store, MODEL_NAME).state().of(TRIGGER)
     print("\n=== timeline " + "=" * 88)
     print(timeline.render())
     print("\n=== registry " + "=" * 88)

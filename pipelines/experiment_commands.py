@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from components.errors import ConfigError, MlopsError
 from components.experiments.compare import RunFacts, compare, render_html, render_text
 from components.experiments.parameters import DEFAULT_WINDOW, parameter_sets, valid_keys
 from components.experiments.records import experiment_runs, find_run, record_run
 from components.lineage import LineageStore, open_store
-from components.registry import DEFAULT_MODEL_NAME, ModelRegistry
+from components.registry import ModelRegistry
 from components.settings import ProjectSettings
+from contracts.errors import ConfigError, MlopsError
+from contracts.names import MODEL_NAME
 from pipelines.output import print_json
 
 EXPERIMENTS_DIR = "experiments"
@@ -38,7 +39,7 @@ def register_parsers(subparsers: Any) -> None:
         "--grid", action="append", default=[], metavar="KEY=V1,V2", help="values to sweep (cartesian product)"
     )
     run.add_argument("--months", default=DEFAULT_WINDOW, help=f"training window (default {DEFAULT_WINDOW})")
-    run.add_argument("--model", default=DEFAULT_MODEL_NAME, help="registered model the candidates join")
+    run.add_argument("--model", default=MODEL_NAME, help="registered model the candidates join")
     run.add_argument(
         "--request-id", help="the caller's id of this cycle; run N records ID-rN (default: one id per run)"
     )
@@ -47,7 +48,7 @@ def register_parsers(subparsers: Any) -> None:
 
     show = experiment.add_parser("compare", help="every run's parameters and metrics, the best marked")
     show.add_argument("name")
-    show.add_argument("--model", default=DEFAULT_MODEL_NAME)
+    show.add_argument("--model", default=MODEL_NAME)
     show.add_argument("--json", action="store_true")
     show.add_argument("--html", type=Path, help="also write a self-contained page with AUC plots here")
     show.set_defaults(handler=experiment_compare)
@@ -61,7 +62,7 @@ def register_parsers(subparsers: Any) -> None:
     promote.add_argument("name")
     promote.add_argument("run", help="the run's label, e.g. r2")
     promote.add_argument("--production", action="store_true", help="promote at once when blessed")
-    promote.add_argument("--model", default=DEFAULT_MODEL_NAME)
+    promote.add_argument("--model", default=MODEL_NAME)
     promote.add_argument("--json", action="store_true")
     promote.set_defaults(handler=experiment_promote)
 

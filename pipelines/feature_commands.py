@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from components.errors import ConfigError, FeatureStoreError
-from components.features.catalog import CONFIG_FILE, END_OF_DATA
 from components.features.environment import FeatureEnvironment
 from components.features.server import start_feature_server
+from components.processes import ServerConfig, group_members, serve_model, start_server, stop_group
 from components.serving.loadtest import PREDICTIONS_PATH
-from components.serving.process import ServerConfig, group_members, serve_model, start_server, stop_group
 from components.settings import ProjectSettings
+from contracts.errors import ConfigError, FeatureStoreError
+from contracts.feature_catalog import CONFIG_FILE, END_OF_DATA
 from pipelines.output import format_table, print_json
 from pipelines.serve_commands import running_server_record
 

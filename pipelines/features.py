@@ -7,8 +7,8 @@ ended, so a schedule of any period keeps the online store as fresh as the offlin
 
 from kfp import dsl
 
-from components.features.catalog import END_OF_DATA
 from components.features.component import materialize_features
+from contracts.feature_catalog import END_OF_DATA
 
 PIPELINE_NAME = "feature-materialization"
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from components.errors import ConfigError
 from components.images import IMAGE_NAMES
+from contracts.errors import ConfigError
 
 DIGEST_REFERENCE = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
 

@@ -25,8 +25,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from components.errors import ConfigError
 from components.settings import ProjectSettings
+from contracts.errors import ConfigError
 
 
 class Runner(StrEnum):

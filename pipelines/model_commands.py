@@ -14,10 +14,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from components.lineage import LineageStore, open_store
-from components.registry import DEFAULT_MODEL_NAME, ModelRegistry, ModelVersion, Stage
+from components.registry import ModelRegistry, ModelVersion, Stage
 from components.registry.report import version_lineage
 from components.registry.report_text import render_lineage
 from components.settings import ProjectSettings
+from contracts.names import MODEL_NAME
 from pipelines.output import format_table, print_json
 
 DEFAULT_ROLLBACK_REASON = "rolled back from the command line"
@@ -52,7 +53,7 @@ def register_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         action="store_true",
         help="also set the cluster's SeldonDeployment back (default: restart a local `mlops serve`)",
     )
-    rollback.add_argument("--name", default="flight-delay", help="--cluster: the SeldonDeployment's name")
+    rollback.add_argument("--name", default=MODEL_NAME, help="--cluster: the SeldonDeployment's name")
     rollback.add_argument("--namespace", default="flights-mlops", help="--cluster: its namespace")
     rollback.add_argument("--context", help="--cluster: kube context (default: the current one)")
     rollback.add_argument("--image", help="--cluster: serving image (default: the project's)")
@@ -204,9 +205,7 @@ def lineage(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--model", default=DEFAULT_MODEL_NAME, help=f"registered model (default {DEFAULT_MODEL_NAME})"
-    )
+    parser.add_argument("--model", default=MODEL_NAME, help=f"registered model (default {MODEL_NAME})")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
@@ -219,7 +218,7 @@ def _registry(
             store,
             ModelRegistry(
                 store,
-                model_name=getattr(args, "model", None) or DEFAULT_MODEL_NAME,
+                model_name=getattr(args, "model", None) or MODEL_NAME,
                 lock_path=settings.registry_lock,
                 actor=actor,
             ),

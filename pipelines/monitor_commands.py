@@ -20,9 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from components.errors import ConfigError, DeploymentError, TriggerError
 from components.lineage import open_store
-from components.registry import DEFAULT_MODEL_NAME
 from components.settings import ProjectSettings
 from components.triggers.kinds import TriggerKind, parse_kind
 from components.triggers.launch import LocalLauncher, RetrainRequest, RunOutcome
@@ -30,6 +28,8 @@ from components.triggers.lease import Holder, TrainingLease
 from components.triggers.ledger import TRIGGER, LedgerEntry, TriggerLedger, as_json
 from components.triggers.policy import TriggerPolicy, load_policy
 from components.triggers.window import DEFAULT_AS_OF, data_window, newest_landed_month
+from contracts.errors import ConfigError, DeploymentError, TriggerError
+from contracts.names import MODEL_NAME
 from pipelines.output import format_table, print_json
 
 if TYPE_CHECKING:  # the watcher imports TFDV and TensorFlow: only commands that watch pay for them
@@ -108,7 +108,7 @@ def register_parsers(subparsers: Any) -> None:
     feedback.set_defaults(handler=monitor_feedback)
 
     triggers = monitor.add_parser("triggers", help="the trigger ledger: checks, decisions, leases, batches")
-    triggers.add_argument("--model", default=DEFAULT_MODEL_NAME)
+    triggers.add_argument("--model", default=MODEL_NAME)
     triggers.add_argument("--last", type=int, default=30, help="newest entries to show (default 30)")
     triggers.add_argument("--json", action="store_true")
     triggers.set_defaults(handler=monitor_triggers)
@@ -143,7 +143,7 @@ def register_parsers(subparsers: Any) -> None:
     )
     retrain.add_argument("--window-months", type=int, help="months to learn from (default: policy.toml)")
     retrain.add_argument("--data", type=Path, help="a landed batch file that is the new batch")
-    retrain.add_argument("--model", default=DEFAULT_MODEL_NAME)
+    retrain.add_argument("--model", default=MODEL_NAME)
     retrain.add_argument("--promotion", choices=["production", "blessed"], default="production")
     retrain.add_argument(
         "--param", action="append", default=[], metavar="KEY=VALUE", help="pipeline argument"
@@ -153,9 +153,7 @@ def register_parsers(subparsers: Any) -> None:
 
 
 def _watch_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--model", default=DEFAULT_MODEL_NAME, help=f"registered model (default {DEFAULT_MODEL_NAME})"
-    )
+    parser.add_argument("--model", default=MODEL_NAME, help=f"registered model (default {MODEL_NAME})")
     parser.add_argument("--requests", type=Path, help="request log folder (default STATE/requests)")
     parser.add_argument("--feedback", type=Path, help="stored feedback folder (default STATE/feedback)")
     parser.add_argument("--inbox", type=Path, help="watch this folder for landed batch files")

@@ -18,10 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from components.errors import ConfigError, RolloutError
 from components.images import serving_image
 from components.lineage import open_store
-from components.registry import DEFAULT_MODEL_NAME, ModelRegistry
+from components.registry import ModelRegistry
 from components.rollout.ab_report import compare, read_traffic_log, render_markdown
 from components.rollout.actuator import Actuator, MetricsSource
 from components.rollout.config import DEFAULT_CONFIG_PATH, RolloutConfig, load_config
@@ -31,6 +30,8 @@ from components.rollout.render import DeploymentPlan, ServedVersion, render_mani
 from components.rollout.state import RolloutState
 from components.rollout.strategy import candidate_weights, parse_strategy
 from components.settings import ProjectSettings
+from contracts.errors import ConfigError, RolloutError
+from contracts.names import MODEL_NAME
 from pipelines.output import format_table, print_json
 
 LOCAL_FOLDER = "rollout"
@@ -109,10 +110,10 @@ def register_parsers(subparsers: Any) -> None:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--local", action="store_true", help="on this machine rather than in the cluster")
-    parser.add_argument("--name", default="flight-delay", help="the SeldonDeployment's name")
+    parser.add_argument("--name", default=MODEL_NAME, help="the SeldonDeployment's name")
     parser.add_argument("--namespace", default="flights-mlops", help="its namespace (cluster)")
     parser.add_argument("--context", help="kube context (default: the current one)")
-    parser.add_argument("--model", default=DEFAULT_MODEL_NAME, help="registered model name")
+    parser.add_argument("--model", default=MODEL_NAME, help="registered model name")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 

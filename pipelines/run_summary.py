@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from components.errors import LineageError
 from components.lineage import ExecutionRecord, LineageStore
+from contracts.errors import LineageError
 from pipelines.local_runner import LocalRun
 from pipelines.output import format_table
 

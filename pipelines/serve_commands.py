@@ -11,12 +11,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from components.errors import ConfigError, ServerProcessError
 from components.lineage import open_store
+from components.processes import group_members, serve_model, stop_group
 from components.registry import ModelRegistry, ModelVersion
 from components.serving.loadtest import PREDICTIONS_PATH, encode_payloads, run_load
-from components.serving.process import group_members, serve_model, stop_group
 from components.settings import ProjectSettings
+from contracts.errors import ConfigError, ServerProcessError
+from contracts.names import MODEL_NAME
 from pipelines.output import format_table, print_json
 
 SERVER_FILE = "server.json"
@@ -43,7 +44,7 @@ def register_parsers(subparsers: Any) -> None:
         "--foreground", action="store_true", help="stay attached; Ctrl-C stops the server"
     )
     serve_parser.add_argument("--stop", action="store_true", help="stop the server started by `mlops serve`")
-    serve_parser.add_argument("--model", default="flight-delay", help="registered model name")
+    serve_parser.add_argument("--model", default=MODEL_NAME, help="registered model name")
     serve_parser.add_argument("--json", action="store_true", help="print the server's address as JSON")
     serve_parser.add_argument(
         "--features",

@@ -22,6 +22,7 @@ from components.register.component import register
 from components.time_order.component import time_order
 from components.train.component import train
 from components.validation.component import validate
+from contracts.names import MODEL_NAME
 
 PIPELINE_NAME = "continuous-training"
 DEFAULT_TRAIN_MONTHS = [1, 2, 3, 4, 5, 6]
@@ -48,7 +49,7 @@ def continuous_training(
     embedding_dim: int = 8,
     dropout: float = 0.1,
     seed: int = 42,
-    model_name: str = "flight-delay",
+    model_name: str = MODEL_NAME,
     promotion: str = "production",
     registry_lock: str = "",
     infra_budgets_file: str = "",

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from config_files import assert_refused_naming_the_file
 
-from components.errors import ConfigError, RolloutError
 from components.toml_config import check_names, integer, load_toml, names, number, table_fields
+from contracts.errors import ConfigError, RolloutError
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from components.errors import EvaluationError
 from components.evaluate.results import EvaluationResult, read_json, write_json
 from components.evaluate.slices import CARRIER, ORIGIN
 from components.evaluate.thresholds import Thresholds
-from components.ingest.contract import ORIGINS
+from contracts.data_contract import ORIGINS
+from contracts.errors import EvaluationError
 
 
 @dataclass(frozen=True)

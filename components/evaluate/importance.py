@@ -14,7 +14,7 @@ import pandas as pd
 from components.evaluate.metrics import roc_auc
 from components.evaluate.results import FeatureImportance
 from components.evaluate.slices import ORIGIN
-from components.ingest.contract import FEATURE_NAMES, LABEL, ORIGINS
+from contracts.data_contract import FEATURE_NAMES, LABEL, ORIGINS
 
 Predict = Callable[[pd.DataFrame], np.ndarray]
 DEFAULT_SAMPLE_ROWS = 5_000

@@ -10,7 +10,6 @@ import keras
 import numpy as np
 import pandas as pd
 
-from components.errors import EvaluationError
 from components.evaluate.blessing import Verdict, judge
 from components.evaluate.importance import DEFAULT_SAMPLE_ROWS, permutation_importance
 from components.evaluate.metrics import confusion_counts, reliability_bins, roc_curve
@@ -23,9 +22,10 @@ from components.evaluate.results import (
 )
 from components.evaluate.slices import binary_metrics, data_fingerprint, slice_metrics
 from components.evaluate.thresholds import DEFAULT_THRESHOLDS_PATH, Thresholds, load_thresholds
-from components.ingest.contract import LABEL
 from components.train.artifact import load_metadata, load_model
 from components.train.prediction import predict_proba
+from contracts.data_contract import LABEL
+from contracts.errors import EvaluationError
 
 
 def evaluate_predictions(

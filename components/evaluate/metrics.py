@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from components.errors import EvaluationError
+from contracts.errors import EvaluationError
 
 # Same clipping as Keras' binary cross-entropy, so log loss here and in training agree.
 PROBABILITY_EPSILON = 1e-7

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from components.evaluate.blessing import Verdict
 from components.evaluate.results import BinaryMetrics, EvaluationResult, SliceMetrics
 from components.evaluate.slices import CARRIER, ORIGIN
-from components.ingest.contract import ORIGINS
+from contracts.data_contract import ORIGINS
 
 PASS, FAIL = "✅", "❌"
 _METRICS = ("auc", "log_loss", "accuracy", "precision", "recall", "f1", "expected_calibration_error")

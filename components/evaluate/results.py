@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from components.errors import EvaluationError
+from contracts.errors import EvaluationError
 
 # Files inside an evaluation artifact folder (the evaluate step writes them, the register step reads them).
 CANDIDATE_FILE = "candidate.json"

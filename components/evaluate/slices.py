@@ -7,7 +7,6 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from components.errors import EvaluationError
 from components.evaluate.metrics import (
     as_arrays,
     confusion_counts,
@@ -17,7 +16,8 @@ from components.evaluate.metrics import (
     roc_auc,
 )
 from components.evaluate.results import BinaryMetrics, SliceMetrics
-from components.ingest.contract import FEATURE_NAMES, LABEL, ORIGINS
+from contracts.data_contract import FEATURE_NAMES, LABEL, ORIGINS
+from contracts.errors import EvaluationError
 
 ORIGIN = "origin"
 CARRIER = "carrier"

@@ -6,8 +6,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from components.errors import EvaluationError
 from components.toml_config import load_toml, table_fields
+from contracts.errors import EvaluationError
 
 DEFAULT_THRESHOLDS_PATH = Path(__file__).with_name("thresholds.toml")
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from components.errors import ConfigError
+from contracts.errors import ConfigError
 
 # Without `months`, a run learns from January-June and is judged on July, as `mlops run` does.
 DEFAULT_WINDOW = "1-6"

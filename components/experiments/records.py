@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from components.errors import ConfigError
 from components.lineage import ActionSpec, LineageStore, PropertyValue
+from contracts.errors import ConfigError
 
 EXPERIMENT_TYPE = "Experiment"
 RUN_ACTION = "ExperimentRun"

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from components.errors import BadRequestError
-from components.features.catalog import (
+from contracts.errors import BadRequestError
+from contracts.feature_catalog import (
     CARRIER,
     DEFAULTS,
     FEATURE_NAMES,

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from components.errors import FeatureStoreError
-from components.features.catalog import ENTITIES, FEATURE_NAMES, FEATURE_REFS
+from contracts.errors import FeatureStoreError
+from contracts.feature_catalog import ENTITIES, FEATURE_NAMES, FEATURE_REFS
 
 ONLINE_PATH = "/get-online-features"
 FOUND = frozenset({"PRESENT", "NULL_VALUE"})

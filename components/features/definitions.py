@@ -12,7 +12,7 @@ from datetime import timedelta
 from feast import Entity, FeatureView, Field, FileSource, ValueType
 from feast.types import Float64, Int64, PrimitiveFeastType, String
 
-from components.features.catalog import ENTITIES, TIMESTAMP_COLUMN, VIEWS, Kind, View
+from contracts.feature_catalog import ENTITIES, TIMESTAMP_COLUMN, VIEWS, Kind, View
 
 _FEAST_TYPES: dict[Kind, PrimitiveFeastType] = {Kind.INT: Int64, Kind.FLOAT: Float64, Kind.STRING: String}
 _DESCRIPTIONS = {

@@ -20,8 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from components.errors import FeatureStoreError
 from components.settings import configured_features_venv
+from contracts.errors import FeatureStoreError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_FEATURES_VENV = PROJECT_ROOT / ".venv-features"

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from components.errors import FeatureStoreError
-from components.features.catalog import CONFIG_FILE, ENTITIES, FEATURE_NAMES, TIMESTAMP_COLUMN, VIEWS
 from components.features.environment import FeatureEnvironment
 from components.registry.lock import WriterLock
+from contracts.errors import FeatureStoreError
+from contracts.feature_catalog import CONFIG_FILE, ENTITIES, FEATURE_NAMES, TIMESTAMP_COLUMN, VIEWS
 
 RETRIEVALS_DIR = "retrievals"
 LOCK_FILE = ".offline.lock"

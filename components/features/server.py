@@ -2,7 +2,7 @@
 
 The server answers ``POST /get-online-features`` from the online store of a rendered repository; it
 binds to 127.0.0.1 by default. Like the model server it is a ``ManagedProcess``
-(``components/serving/process.py``): it runs in its own process group, so stopping it stops its gunicorn
+(``components/processes.py``): it runs in its own process group, so stopping it stops its gunicorn
 workers too, and its errors end with its log's tail.
 
 Example:
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
-from components.errors import FeatureStoreError
-from components.features.catalog import CONFIG_FILE
 from components.features.environment import features_venv
-from components.serving.process import ManagedProcess, first_failing_url, free_ports
+from components.processes import ManagedProcess, first_failing_url, free_ports
+from contracts.errors import FeatureStoreError
+from contracts.feature_catalog import CONFIG_FILE
 
 HEALTH_PATH = "/health"
 

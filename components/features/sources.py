@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from components.errors import DataContractError
-from components.features.catalog import (
+from components.features.raw_tables import RawTables
+from contracts.data_contract import DELAY_THRESHOLD_MINUTES
+from contracts.errors import DataContractError
+from contracts.feature_catalog import (
     AIRCRAFT,
     CARRIER,
     CARRIER_DELAYS,
@@ -30,8 +32,6 @@ from components.features.catalog import (
     WINDOW_DAYS,
     View,
 )
-from components.ingest.contract import DELAY_THRESHOLD_MINUTES
-from components.ingest.source import RawTables
 
 # The planes table is one snapshot; its facts are taken as known from the first instant of the data.
 AIRCRAFT_SNAPSHOT = pd.Timestamp("2013-01-01T00:00:00Z")

@@ -8,8 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from components.features.catalog import CONFIG_FILE
 from components.features.environment import FeatureEnvironment
+from contracts.feature_catalog import CONFIG_FILE
 
 
 @dataclass(frozen=True)

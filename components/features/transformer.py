@@ -22,10 +22,11 @@ from urllib.parse import unquote, urlparse
 
 from seldon_core.flask_utils import SeldonMicroserviceException
 
-from components.errors import BadRequestError, FeatureStoreError, ModelUnavailableError, ServingError
 from components.features.booking import complete_row, entity_row, refuse_looked_up_fields
 from components.features.client import FeatureClient, JsonConnection
-from components.serving.schema import SCHEMA_FILE, ServingSchema
+from contracts.errors import BadRequestError, FeatureStoreError, ModelUnavailableError, ServingError
+from contracts.names import SCHEMA_FILE
+from contracts.serving_schema import ServingSchema
 
 logger = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ from typing import Any
 
 import pandas as pd
 
-from components.errors import FeatureStoreError, MlopsError
-from components.features.catalog import CONFIG_FILE, ENTITIES, FEATURE_REFS, TIMESTAMP_COLUMN, VIEWS
+from contracts.errors import FeatureStoreError, MlopsError
+from contracts.feature_catalog import CONFIG_FILE, ENTITIES, FEATURE_REFS, TIMESTAMP_COLUMN, VIEWS
 
 # Before the first instant any view holds (the aircraft snapshot is 2013-01-01T00:00Z).
 DATA_START = datetime(2012, 12, 1, tzinfo=UTC)
@@ -116,8 +116,8 @@ def apply(repo: Path, raw_data: Path | None, config: str = DEFAULT_CONFIG) -> di
     render_config(repo, config)
 
     from components.features.definitions import repository_objects
+    from components.features.raw_tables import read_raw_tables
     from components.features.sources import offline_tables
-    from components.ingest.source import read_raw_tables
 
     rows = offline_tables(read_raw_tables(raw_data)).write(repo)
     built = time.perf_counter()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from components.errors import DataValidationHalt
 from components.validation.report import ValidationReport
+from contracts.errors import DataValidationHalt
 
 
 def enforce(report: ValidationReport) -> str:

@@ -7,8 +7,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from components.errors import ConfigError
 from components.toml_config import integer, load_toml, number
+from contracts.errors import ConfigError
 
 BUDGETS_PATH = Path(__file__).with_name("budgets.toml")
 

@@ -14,13 +14,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from components.errors import ModelUnavailableError, ServingError
 from components.infra_validate.budgets import Budgets
+from components.processes import ModelServer, resident_memory_mb, serve_model
 from components.serving.backends import served_files
 from components.serving.loadtest import percentiles
-from components.serving.process import ModelServer, resident_memory_mb, serve_model
-
-PROBABILITY_NAME = "delay_probability"
+from contracts.errors import ModelUnavailableError, ServingError
+from contracts.names import OUTPUT_NAME
 
 
 @dataclass(frozen=True)
@@ -173,7 +172,7 @@ def _well_formed(status: int, answer: Any, rows: int) -> tuple[bool, str]:
         return False, f"HTTP {status}: {str(answer)[:200]}"
     data = answer.get("data", {})
     values = data.get("ndarray")
-    if data.get("names") != [PROBABILITY_NAME] or not isinstance(values, list) or len(values) != rows:
+    if data.get("names") != [OUTPUT_NAME] or not isinstance(values, list) or len(values) != rows:
         return False, f"unexpected body {str(answer)[:200]}"
     probabilities = [row[0] if isinstance(row, list) and len(row) == 1 else None for row in values]
     if not all(isinstance(p, float) and 0.0 <= p <= 1.0 for p in probabilities):

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from components.errors import DataContractError
-from components.ingest.contract import BY_NAME, Kind
+from contracts.data_contract import BY_NAME, Kind
+from contracts.errors import DataContractError
 
 SUFFIXES = (".csv", ".parquet")
 

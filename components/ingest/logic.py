@@ -13,8 +13,10 @@ from typing import Protocol
 
 import pandas as pd
 
-from components.errors import DataContractError
-from components.features.catalog import (
+from components.features.raw_tables import read_raw_tables
+from contracts.data_contract import COLUMN_NAMES, DELAY_THRESHOLD_MINUTES, LABEL
+from contracts.errors import DataContractError
+from contracts.feature_catalog import (
     CARRIER,
     DEFAULTS,
     FEATURE_NAMES,
@@ -26,8 +28,6 @@ from components.features.catalog import (
     TIMESTAMP_COLUMN,
     Kind,
 )
-from components.ingest.contract import COLUMN_NAMES, DELAY_THRESHOLD_MINUTES, LABEL
-from components.ingest.source import read_raw_tables
 
 YEAR = 2013
 MONTHS: tuple[int, ...] = tuple(range(1, 13))

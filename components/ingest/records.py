@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from components.ingest.contract import FEATURE_NAMES
+from contracts.data_contract import FEATURE_NAMES
 
 
 def feature_records(

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from components.errors import DataContractError
 from components.features.offline import OfflineFeatures
 from components.ingest.batch_io import SUFFIXES, batch_suffix, read_batch, write_batch
 from components.ingest.logic import HistoricalFeatures, load_months
+from contracts.errors import DataContractError
 
 # A Dataset artifact is a folder, so the same layout works on local disk and in an object store.
 BATCH_STEM = "batch"

@@ -14,7 +14,7 @@ from typing import Any, TypeAlias
 from ml_metadata import errors as mlmd_errors
 from ml_metadata.proto import metadata_store_pb2
 
-from components.errors import LineageError
+from contracts.errors import LineageError
 
 pb2: Any = metadata_store_pb2
 

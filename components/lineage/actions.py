@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 
 from ml_metadata.metadata_store.metadata_store import MetadataStore
 
-from components.errors import LineageError
 from components.lineage import schema
 from components.lineage._mlmd import (
     AlreadyExistsError,
@@ -25,6 +24,7 @@ from components.lineage._mlmd import (
 from components.lineage.reader import artifact_record, path_name
 from components.lineage.records import ActionRecord, ActionSpec, ArtifactRecord, ContextRecord
 from components.lineage.schema import TypeRegistry
+from contracts.errors import LineageError
 
 
 def ensure_context(store: MetadataStore, types: TypeRegistry, type_name: str, name: str) -> ContextRecord:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, unquote, urlsplit
 
-from components.errors import ConfigError
 from components.lineage._mlmd import pb2
+from contracts.errors import ConfigError
 
 # `.mlops/` is the project's git-ignored local state folder.
 DEFAULT_METADATA_URI = "sqlite:///.mlops/metadata.sqlite"

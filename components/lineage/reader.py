@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 
 from ml_metadata.metadata_store.metadata_store import ListOptions, MetadataStore, OrderByField
 
-from components.errors import LineageError
 from components.lineage import schema
 from components.lineage._mlmd import Proto, pb2, properties_of
 from components.lineage.records import ArtifactRecord, ExecutionRecord, ExecutionState, RunRecord
+from contracts.errors import LineageError
 
 _BY_ID = ListOptions(order_by=OrderByField.ID, is_asc=True)
 

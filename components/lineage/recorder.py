@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from components.errors import LineageError
 from components.lineage.records import ArtifactSpec, ExecutionRecord, ExecutionState, PropertyValue
+from contracts.errors import LineageError
 
 if TYPE_CHECKING:
     from components.lineage.store import LineageStore

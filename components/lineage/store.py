@@ -10,7 +10,6 @@ from types import TracebackType
 
 from ml_metadata.metadata_store.metadata_store import MetadataStore
 
-from components.errors import LineageError
 from components.lineage import actions, reader, writer
 from components.lineage._mlmd import translated
 from components.lineage.config import SqliteConfig, StoreConfig, parse_metadata_uri
@@ -27,6 +26,7 @@ from components.lineage.records import (
     RunRecord,
 )
 from components.lineage.schema import TypeRegistry
+from contracts.errors import LineageError
 
 _CONCURRENT_WRITES = "Concurrent writes aborted"
 _OPEN_ATTEMPTS = 6

@@ -12,11 +12,11 @@ from datetime import datetime
 
 from ml_metadata.metadata_store.metadata_store import MetadataStore
 
-from components.errors import LineageError
 from components.lineage import schema
 from components.lineage._mlmd import AlreadyExistsError, PropertyValue, Proto, fill_properties, pb2
 from components.lineage.records import ArtifactSpec, ExecutionState
 from components.lineage.schema import TypeRegistry
+from contracts.errors import LineageError
 
 # A produced artifact is only handed on to later steps when the producer finished properly.
 _SUCCEEDED = (pb2.Execution.COMPLETE, pb2.Execution.CACHED)

@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from components.errors import ConfigError
-from components.ingest.contract import FEATURE_NAMES
 from components.toml_config import load_toml, table_fields
+from contracts.data_contract import FEATURE_NAMES
+from contracts.errors import ConfigError
 
 MONITOR_CONFIG_PATH = Path(__file__).with_name("monitor.toml")
 

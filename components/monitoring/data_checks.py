@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import pandas as pd
 from tensorflow_metadata.proto.v0 import schema_pb2
 
-from components.ingest.contract import FEATURE_NAMES, LABEL
 from components.monitoring.config import DataConfig
 from components.monitoring.served import feature_frame
 from components.schema.logic import SERVING, TRAINING
@@ -25,6 +24,7 @@ from components.statistics.logic import Statistics, compute_statistics
 from components.validation.config import Thresholds
 from components.validation.logic import validate_statistics
 from components.validation.report import Anomaly, DriftMeasurement, ValidationReport
+from contracts.data_contract import FEATURE_NAMES, LABEL
 
 
 @dataclass(frozen=True)

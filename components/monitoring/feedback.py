@@ -23,8 +23,8 @@ from typing import Any
 
 import pandas as pd
 
-from components.errors import FeedbackError, MonitoringError
-from components.ingest.contract import LABEL
+from contracts.data_contract import LABEL
+from contracts.errors import FeedbackError, MonitoringError
 
 FEEDBACK_PATTERN = "feedback-*.jsonl"
 MAX_REQUEST_ID = 128  # the server accepts puids up to this length

@@ -28,6 +28,7 @@ from components.monitoring.served import ServedLog
 from components.monitoring.window import ServedWindow, select_window
 from components.validation.config import Thresholds
 from components.validation.report import DriftMeasurement
+from contracts.names import MODEL_NAME
 
 
 class Signal(enum.StrEnum):
@@ -167,7 +168,7 @@ def check_production(
     thresholds: Thresholds,
     schema: schema_pb2.Schema,
     now: float,
-    model: str = "flight-delay",
+    model: str = MODEL_NAME,
 ) -> MonitorResult:
     """Judges the window of rows the reference version answered.
 

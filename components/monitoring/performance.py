@@ -13,8 +13,8 @@ import pandas as pd
 
 from components.evaluate.results import BinaryMetrics
 from components.evaluate.slices import binary_metrics
-from components.ingest.contract import LABEL
 from components.monitoring.config import PerformanceConfig
+from contracts.data_contract import LABEL
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components.errors import DataContractError, MonitoringError, ValidationError
 from components.lineage import ExecutionRecord, LineageStore
 from components.registry import ModelRegistry, ModelVersion
 from components.statistics.logic import Statistics, compute_statistics, read_statistics
 from components.statistics.step import STATISTICS_FILE
+from contracts.errors import DataContractError, MonitoringError, ValidationError
 
 TRAINING_BATCH = "training batch"  # the validate step's name for the training batch
 

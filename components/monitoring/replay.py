@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from components.ingest.contract import LABEL
 from components.ingest.records import feature_records
 from components.monitoring.feedback import Feedback
+from contracts.data_contract import LABEL
 
 
 @dataclass(frozen=True)

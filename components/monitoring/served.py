@@ -18,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from components.errors import MonitoringError
-from components.ingest.contract import BY_NAME, FEATURE_NAMES, Kind
+from contracts.data_contract import BY_NAME, FEATURE_NAMES, Kind
+from contracts.errors import MonitoringError
 
 LOG_PATTERN = "requests-*.jsonl"
 KEY_COLUMNS = ("request_id", "row", "ts", "model_version", "prediction")

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from components.ingest.contract import LABEL
 from components.monitoring.config import WindowConfig
+from contracts.data_contract import LABEL
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from components.errors import ConfigError
 from components.evaluate.blessing import load_verdict
 from components.evaluate.results import CANDIDATE_FILE, VERDICT_FILE, load_result, registry_metrics
 from components.infra_validate.step import read_infra_report
 from components.registry.stages import Stage
+from contracts.errors import ConfigError
 
 PROMOTE_TO_PRODUCTION = "production"
 KEEP_BLESSED = "blessed"

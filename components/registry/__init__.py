@@ -14,7 +14,6 @@ Example:
 
 from components.registry.lock import WriterLock
 from components.registry.records import (
-    DEFAULT_MODEL_NAME,
     MODEL_VERSION_TYPE,
     REGISTERED_MODEL_TYPE,
     STAGE_TRANSITION_TYPE,
@@ -27,7 +26,6 @@ from components.registry.stages import ALLOWED, Stage, parse_stage
 
 __all__ = [
     "ALLOWED",
-    "DEFAULT_MODEL_NAME",
     "MODEL_VERSION_TYPE",
     "REGISTERED_MODEL_TYPE",
     "STAGE_TRANSITION_TYPE",

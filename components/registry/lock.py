@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from components.errors import MlopsError, RegistryError
+from contracts.errors import MlopsError, RegistryError
 
 _POLL_SECONDS = 0.02
 

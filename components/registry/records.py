@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from components.errors import RegistryError
 from components.lineage import ActionRecord, ArtifactRecord, PropertyValue
 from components.registry.stages import Stage
-
-DEFAULT_MODEL_NAME = "flight-delay"
+from contracts.errors import RegistryError
 
 MODEL_VERSION_TYPE = "ModelVersion"
 REGISTERED_MODEL_TYPE = "RegisteredModel"

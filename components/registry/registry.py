@@ -20,12 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from components.errors import RegistryError
 from components.lineage import ActionSpec, ContextRecord, LineageStore, PropertyValue
 from components.registry import records as keys
 from components.registry.lock import WriterLock
 from components.registry.records import (
-    DEFAULT_MODEL_NAME,
     MODEL_VERSION_TYPE,
     REGISTERED_MODEL_TYPE,
     STAGE_TRANSITION_TYPE,
@@ -37,6 +35,8 @@ from components.registry.records import (
     version_properties,
 )
 from components.registry.stages import INITIAL, NEEDS_BLESSING, Stage, check_transition, parse_stage
+from contracts.errors import RegistryError
+from contracts.names import MODEL_NAME
 
 _MAX_ATTEMPTS = 50
 _RETRY_SECONDS = 0.01
@@ -87,7 +87,7 @@ class ModelRegistry:
         self,
         store: LineageStore,
         *,
-        model_name: str = DEFAULT_MODEL_NAME,
+        model_name: str = MODEL_NAME,
         lock_path: Path | None = None,
         actor: str = "unknown",
         lock_timeout_seconds: float = 60.0,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 
-from components.errors import RegistryError
+from contracts.errors import RegistryError
 
 
 class Stage(enum.StrEnum):

@@ -20,8 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.errors import RolloutError
 from components.rollout.traffic import DECISION_THRESHOLD, Exchange
+from contracts.errors import RolloutError
 
 Z_95 = 1.959963984540054
 SEGMENT_KEYS = ("origin", "carrier")

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from components.errors import RolloutError
 from components.rollout.render import DeploymentPlan
 from components.rollout.state import RolloutState
 from components.rollout.traffic import TrafficWindow
+from contracts.errors import RolloutError
 
 
 class DeploymentConflict(RolloutError):

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.errors import RolloutError
+from contracts.errors import RolloutError
 
 EPSILON_GREEDY = "epsilon-greedy"
 THOMPSON = "thompson"

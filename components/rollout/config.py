@@ -6,8 +6,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from components.errors import ConfigError, RolloutError
 from components.toml_config import check_names, integer, load_toml, number, table, table_fields
+from contracts.errors import ConfigError, RolloutError
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("rollout.toml")
 BANDIT_POLICIES = ("epsilon-greedy", "thompson")

@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from components.errors import RolloutError
 from components.images import serving_image
 from components.registry import Stage
 from components.rollout.actuator import Actuator, DeploymentConflict, MetricsSource, Observed
@@ -30,6 +29,8 @@ from components.rollout.ledger import Decision, DecisionKind, RolloutLedger
 from components.rollout.render import DeploymentPlan, ServedVersion
 from components.rollout.state import Phase, Request, RolloutState
 from components.rollout.strategy import Strategy, candidate_weights
+from contracts.errors import RolloutError
+from contracts.names import MODEL_NAME
 
 _FINAL_DECISION = {
     Phase.SUCCEEDED: DecisionKind.PROMOTE,
@@ -53,7 +54,7 @@ class DeploymentTarget:
             model runs behind the feature-store TRANSFORMER (``DeploymentPlan.feature_server_url``).
     """
 
-    name: str = "flight-delay"
+    name: str = MODEL_NAME
     namespace: str = "flights-mlops"
     image: str = field(default_factory=serving_image)
     feature_server_url: str = ""

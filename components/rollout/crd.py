@@ -20,7 +20,7 @@ from typing import Any
 
 import jsonschema
 
-from components.errors import RolloutError
+from contracts.errors import RolloutError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = PROJECT_ROOT / "manifests" / "schemas" / "crds" / "seldondeployment-v1.json"

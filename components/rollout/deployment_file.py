@@ -13,11 +13,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from components.errors import RolloutError
 from components.registry import WriterLock
 from components.rollout.actuator import DeploymentConflict, Observed
 from components.rollout.render import DeploymentPlan, render_seldon_deployment
 from components.rollout.state import REQUEST_KEY, RolloutState, parse_request
+from contracts.errors import RolloutError
 
 
 class DeploymentFile:

@@ -7,7 +7,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from components.errors import RolloutError
+from contracts.errors import RolloutError
 
 
 def request_json(method: str, url: str, body: Any = None, *, timeout: float = 10.0) -> tuple[int, Any]:

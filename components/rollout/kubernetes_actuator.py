@@ -18,10 +18,10 @@ from typing import Any, NoReturn
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
-from components.errors import RolloutError
 from components.rollout.actuator import DeploymentConflict, Observed
 from components.rollout.render import DeploymentPlan, render_seldon_deployment
 from components.rollout.state import REQUEST_KEY, RolloutState, parse_request
+from contracts.errors import RolloutError
 
 GROUP = "machinelearning.seldon.io"
 VERSION = "v1"

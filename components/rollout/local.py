@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlencode, urlparse
 
-from components.errors import RolloutError, ServerProcessError
+from components.processes import PROJECT_ROOT, free_ports, group_members, stop_group
 from components.rollout.actuator import Observed
 from components.rollout.deployment_file import DeploymentFile
 from components.rollout.http_json import get_json
@@ -30,7 +30,7 @@ from components.rollout.routes import write_routes
 from components.rollout.server_pool import ServerPool, ServerSpec
 from components.rollout.state import RolloutState
 from components.rollout.traffic import TrafficWindow
-from components.serving.process import PROJECT_ROOT, free_ports, group_members, stop_group
+from contracts.errors import RolloutError, ServerProcessError
 
 PROXY_RECORD = "proxy.json"
 TRAFFIC_LOG = "traffic.jsonl"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from components.errors import RolloutError
+from contracts.errors import RolloutError
 
 _LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _DNS1123_LABEL = re.compile(_LABEL)

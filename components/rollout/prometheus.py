@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from components.errors import RolloutError
 from components.rollout.http_json import get_json
 from components.rollout.traffic import TrafficWindow, VersionWindow
+from contracts.errors import RolloutError
 
 SCORE_BINS = 10
 _FAILED_CODES = "5..|0|Unknown|Internal|Unavailable|DeadlineExceeded"

@@ -37,9 +37,9 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qs, urlsplit
 
-from components.errors import RolloutError
 from components.rollout.routes import Predictor, Routes, Unit
 from components.rollout.traffic import Exchange, TrafficBook
+from contracts.errors import RolloutError
 
 PREDICTION_PATHS = ("/api/v1.0/predictions", "/api/v0.1/predictions")
 FEEDBACK_PATHS = ("/api/v1.0/feedback", "/api/v0.1/feedback")

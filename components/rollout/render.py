@@ -32,7 +32,6 @@ from urllib.parse import urlparse
 
 import yaml
 
-from components.errors import RolloutError
 from components.images import serving_image
 from components.registry import ModelVersion
 from components.rollout.config import BanditConfig
@@ -45,6 +44,8 @@ from components.rollout.names import (
     to_dns_label,
 )
 from components.rollout.strategy import Strategy, split
+from contracts.errors import RolloutError
+from contracts.names import MODEL_NAME
 
 API_VERSION = "machinelearning.seldon.io/v1"
 KIND = "SeldonDeployment"
@@ -113,7 +114,7 @@ class DeploymentPlan:
     candidate: ServedVersion | None = None
     strategy: Strategy = Strategy.CANARY
     candidate_weight: int = 0
-    name: str = "flight-delay"
+    name: str = MODEL_NAME
     namespace: str = "flights-mlops"
     image: str = field(default_factory=serving_image)
     annotations: Mapping[str, str] = field(default_factory=dict)

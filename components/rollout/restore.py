@@ -6,12 +6,12 @@ operator's change made between the read and the write is never overwritten.
 
 from __future__ import annotations
 
-from components.errors import RolloutError
 from components.registry import ModelVersion
 from components.rollout.actuator import Actuator, DeploymentConflict
 from components.rollout.controller import DeploymentTarget
 from components.rollout.render import DeploymentPlan, ServedVersion
 from components.rollout.state import Phase
+from contracts.errors import RolloutError
 
 
 def check_restorable(actuator: Actuator) -> str | None:

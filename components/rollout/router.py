@@ -25,8 +25,8 @@ import random
 from pathlib import Path
 from typing import Any
 
-from components.errors import RolloutError
 from components.rollout.bandit import POLICIES, BanditState, choose_arm
+from contracts.errors import RolloutError
 
 logger = logging.getLogger(__name__)
 

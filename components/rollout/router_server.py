@@ -1,6 +1,6 @@
 """Starts the bandit router as a Seldon ROUTER microservice on 127.0.0.1; standard library only.
 
-The model servers' process manager (``components/serving/process.py``) runs ``--service-type MODEL``;
+The model servers' process manager (``components/processes.py``) runs ``--service-type MODEL``;
 a router is the same Seldon microservice with ``--service-type ROUTER``, and Seldon finds the router's
 own entry in a feedback's ``response.meta.routing`` by the ``PREDICTIVE_UNIT_ID`` the operator sets in
 a cluster, so it is set here too.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from components.serving.process import ModelServer, ServerConfig
+from components.processes import ModelServer, ServerConfig
 
 ROUTER_CLASS = "components.rollout.router.BanditRouter"
 DEFAULT_UNIT_NAME = "bandit-router"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components.errors import RolloutError
+from contracts.errors import RolloutError
 
 MAIN_VERSION_ANNOTATION = "rollout.flights-mlops.io/main-version"
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components.errors import RolloutError, ServerProcessError
+from components.processes import ModelServer, group_members, serve_model, stop_group
 from components.rollout.router_server import start_router
-from components.serving.process import ModelServer, group_members, serve_model, stop_group
+from contracts.errors import RolloutError, ServerProcessError
 
 RECORD_FILE = "servers.json"
 

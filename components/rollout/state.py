@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from components.errors import RolloutError
 from components.rollout.strategy import Strategy, parse_strategy
+from contracts.errors import RolloutError
 
 PREFIX = "rollout.flights-mlops.io/"
 REQUEST_KEY = PREFIX + "request"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import enum
 
-from components.errors import RolloutError
 from components.rollout.config import StepConfig
+from contracts.errors import RolloutError
 
 
 class Strategy(enum.StrEnum):

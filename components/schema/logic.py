@@ -15,9 +15,9 @@ import tensorflow_data_validation as tfdv
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
-from components.errors import ValidationError
-from components.ingest.contract import LABEL
 from components.statistics.logic import Statistics, compute_statistics
+from contracts.data_contract import LABEL
+from contracts.errors import ValidationError
 
 Schema: TypeAlias = schema_pb2.Schema
 

@@ -12,12 +12,11 @@ from pathlib import Path
 
 from tensorflow_metadata.proto.v0 import schema_pb2
 
-from components.errors import ValidationError
-from components.ingest.contract import BY_NAME
 from components.schema.logic import SERVING
-from components.serving.schema import CategoryPolicy, FeatureSpec, Kind, ServingSchema
-
-SERVING_SCHEMA_FILE = "serving_schema.json"
+from contracts.data_contract import BY_NAME
+from contracts.errors import ValidationError
+from contracts.names import SCHEMA_FILE
+from contracts.serving_schema import CategoryPolicy, FeatureSpec, Kind, ServingSchema
 
 
 def serving_schema_from(schema: schema_pb2.Schema, features: Sequence[str]) -> ServingSchema:
@@ -42,7 +41,7 @@ def serving_schema_from(schema: schema_pb2.Schema, features: Sequence[str]) -> S
 
 def write_serving_schema(schema: schema_pb2.Schema, features: Sequence[str], model_dir: Path) -> Path:
     """Writes ``serving_schema.json`` into a model folder."""
-    return serving_schema_from(schema, features).write(model_dir / SERVING_SCHEMA_FILE)
+    return serving_schema_from(schema, features).write(model_dir / SCHEMA_FILE)
 
 
 def _in_serving(feature: schema_pb2.Feature) -> bool:

@@ -24,13 +24,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from components.errors import ModelContractError, ModelUnavailableError
 from components.serving.feature_batch import FeatureBatch
-from components.serving.schema import SCHEMA_FILE
-from components.train.core_contract import CoreContract
-
-SAVED_MODEL_DIR = "saved_model"
-METADATA_FILE = "model.json"
+from contracts.core_contract import CoreContract
+from contracts.errors import ModelContractError, ModelUnavailableError
+from contracts.names import METADATA_FILE, SAVED_MODEL_DIR, SCHEMA_FILE
 
 
 class Backend(StrEnum):

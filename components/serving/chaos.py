@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from components.errors import ModelUnavailableError, ServingError
+from contracts.errors import ModelUnavailableError, ServingError
 
 CHAOS_VARIABLE = "MLOPS_SERVING_CHAOS"
 CHAOS_FILE = "chaos.json"

@@ -22,12 +22,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from components.ingest.contract import Kind
 from components.serving.feature_batch import FeatureBatch
-from components.serving.schema import ServingSchema
+from contracts.data_contract import Kind
+from contracts.serving_schema import ServingSchema
 
 OUTPUT_NAME = "delay_probability"
-EXAMPLE_SCHEMA = Path(__file__).with_name("serving_schema.example.json")
+EXAMPLE_SCHEMA = Path(__file__).resolve().parents[2] / "contracts" / "serving_schema.example.json"
 
 
 def build_model_folder(

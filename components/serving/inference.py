@@ -37,9 +37,9 @@ import tensorflow as tf
 from google.protobuf.message import DecodeError
 from tensorflow.core.protobuf import saved_model_pb2
 
-from components.errors import ModelUnavailableError, ServingError
 from components.serving.backends import Backend
 from components.serving.feature_batch import FeatureBatch
+from contracts.errors import ModelUnavailableError, ServingError
 
 SIGNATURE = "serving_default"
 SERVE_TAG = "serve"

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from components.errors import ConfigError
+from contracts.errors import ConfigError
 
 PREDICTIONS_PATH = "/api/v1.0/predictions"
 EARLY_SECONDS = 0.001

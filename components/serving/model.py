@@ -1,7 +1,7 @@
 """The Seldon Core v1 model class that serves the flight-delay model over REST and gRPC.
 
 Start it with ``seldon-core-microservice components.serving.model.FlightDelayModel`` and the
-constructor parameters as ``--parameters`` (``components/serving/process.py`` does this), or build it in
+constructor parameters as ``--parameters`` (``components/processes.py`` does this), or build it in
 process and hand it to ``seldon_core.wrapper.get_rest_microservice``.
 
 It implements ``predict_raw`` rather than ``predict``: Seldon's ``predict`` path turns a mixed-type
@@ -29,10 +29,7 @@ from google.protobuf import json_format
 from seldon_core.flask_utils import SeldonMicroserviceException
 from seldon_core.proto import prediction_pb2
 
-from components.errors import BadRequestError, ModelUnavailableError, ServingError
-from components.ingest.contract import Kind
 from components.serving.backends import (
-    METADATA_FILE,
     Backend,
     LoadedModel,
     core_contract,
@@ -47,14 +44,14 @@ from components.serving.gc_freeze import freeze_loaded_objects
 from components.serving.metric_table import install_atomic_update
 from components.serving.request_log import RequestLog, rejected_record, served_record
 from components.serving.rest_hooks import error_blueprint
-from components.serving.schema import SCHEMA_FILE, ServingSchema
 from components.serving.telemetry import DEFAULT_FLUSH_SECONDS, Telemetry
 from components.serving.validation import DEFAULT_MAX_ROWS, RequestValidator, request_id
+from contracts.data_contract import Kind
+from contracts.errors import BadRequestError, ModelUnavailableError, ServingError
+from contracts.names import METADATA_FILE, MODEL_NAME, OUTPUT_NAME, SCHEMA_FILE
+from contracts.serving_schema import ServingSchema
 
 logger = logging.getLogger(__name__)
-
-MODEL_NAME = "flight-delay"
-OUTPUT_NAME = "delay_probability"
 
 
 class FlightDelayModel:

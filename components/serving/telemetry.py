@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from components.errors import ConfigError
+from contracts.errors import ConfigError
 
 DEFAULT_FLUSH_SECONDS = 0.5
 SCORE_BINS = 10

@@ -1,7 +1,7 @@
 """Runs a model folder's TFLite core (``model.tflite``) with LiteRT: the default, fastest inference path.
 
-The core takes two packed tensors (``components/train/core_contract.py``): the numeric features as one
-float32 matrix and, per categorical feature, the vocabulary id that ``components/train/vocabulary.py``
+The core takes two packed tensors (``contracts/core_contract.py``): the numeric features as one
+float32 matrix and, per categorical feature, the vocabulary id that ``contracts/vocabulary.py``
 gives its string. Nothing here imports TensorFlow.
 
 A TFLite interpreter has fixed tensor shapes; resizing one for another batch size costs ~0.3 ms (XNNPACK
@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from components.errors import ModelContractError, ModelUnavailableError, ServingError
 from components.serving.feature_batch import FeatureBatch
-from components.train.core_contract import CATEGORY_IDS_INPUT, NUMBERS_INPUT, CoreContract
-from components.train.vocabulary import CategoryIds
+from contracts.core_contract import CATEGORY_IDS_INPUT, NUMBERS_INPUT, CoreContract
+from contracts.errors import ModelContractError, ModelUnavailableError, ServingError
+from contracts.vocabulary import CategoryIds
 
 MAX_BUCKET = 1024
 # Up to this many rows the id matrix is built row by row in Python, in its final layout.

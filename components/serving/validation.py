@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from components.errors import BadRequestError
-from components.ingest.contract import Kind
 from components.serving.feature_batch import FeatureBatch
-from components.serving.schema import CategoryPolicy, FeatureSpec, FieldPolicy, ServingSchema
+from contracts.data_contract import Kind
+from contracts.errors import BadRequestError
+from contracts.serving_schema import CategoryPolicy, FeatureSpec, FieldPolicy, ServingSchema
 
 DEFAULT_MAX_ROWS = 1000
 _UNSUPPORTED = ("strData", "binData", "customData")

@@ -15,7 +15,7 @@ import tensorflow_data_validation as tfdv
 from google.protobuf.message import DecodeError
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
-from components.errors import ValidationError
+from contracts.errors import ValidationError
 
 Statistics: TypeAlias = statistics_pb2.DatasetFeatureStatisticsList
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.errors import DataContractError
 from components.ingest.step import load_batch
 from components.statistics.html import render_statistics_html
 from components.statistics.logic import (
@@ -15,6 +14,7 @@ from components.statistics.logic import (
     write_statistics,
 )
 from components.statistics.summary import render_statistics_markdown
+from contracts.errors import DataContractError
 
 # A Statistics artifact is a folder holding the TFDV statistics, or the reason the batch was unreadable.
 STATISTICS_FILE = "stats.pb"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from components.errors import ConfigError, DataContractError, TimeOrderError
 from components.ingest.batch_io import read_batch
+from contracts.errors import ConfigError, DataContractError, TimeOrderError
 
 DATA_YEAR = 2013  # the default data's year: months of the window are months of 2013
 DEPARTURE_COLUMNS = ("year", "month", "day", "hour")

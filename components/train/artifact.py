@@ -21,17 +21,13 @@ import keras
 
 # Imported for its side effect: registering the custom layers that ``model.keras`` names.
 import components.train.layers  # noqa: F401
-from components.errors import ModelContractError, TrainingError
-from components.train.core_contract import SECTION, CoreContract
 from components.train.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
 from components.train.logic import TrainedModel
 from components.train.metadata import ModelMetadata
-from components.train.model import OUTPUT_NAME
 from components.train.tflite_core import write_core
-
-SAVED_MODEL_DIR = "saved_model"
-KERAS_FILE = "model.keras"
-METADATA_FILE = "model.json"
+from contracts.core_contract import SECTION, CoreContract
+from contracts.errors import ModelContractError, TrainingError
+from contracts.names import KERAS_FILE, METADATA_FILE, OUTPUT_NAME, SAVED_MODEL_DIR
 
 
 def export_model(trained: TrainedModel, artifact_dir: Path) -> Path:

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from components.errors import DataContractError, TrainingError
-from components.ingest.contract import BY_NAME, FEATURE_NAMES, LABEL, Kind
+from contracts.data_contract import BY_NAME, FEATURE_NAMES, LABEL, Kind
+from contracts.errors import DataContractError, TrainingError
 
 NUMERIC_FEATURES: tuple[str, ...] = tuple(
     name for name in FEATURE_NAMES if BY_NAME[name].kind is not Kind.STRING

@@ -13,7 +13,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from components.errors import TrainingError
+from contracts.errors import TrainingError
 
 
 def check_labels(labels: np.ndarray) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from components.errors import TrainingError
+from contracts.errors import TrainingError
 
 
 @dataclass(frozen=True)

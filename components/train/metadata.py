@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components.errors import TrainingError
-from components.ingest.contract import BY_NAME
 from components.train.features import CATEGORICAL_FEATURES, INDICATED_FEATURES, NUMERIC_FEATURES, FeatureStats
 from components.train.hyperparameters import HyperParameters
 from components.train.layers import SCHEDULE_FEATURE_NAMES
-from components.train.model import OUTPUT_NAME
 from components.train.split import TrainingWindow
+from contracts.data_contract import BY_NAME
+from contracts.errors import TrainingError
+from contracts.names import OUTPUT_NAME
 
 FORMAT_VERSION = 1
 

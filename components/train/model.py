@@ -16,8 +16,8 @@ from components.train.features import (
 )
 from components.train.hyperparameters import HyperParameters
 from components.train.layers import ImputeAndClip, MissingIndicator, ScheduleFeatures
+from contracts.names import OUTPUT_NAME
 
-OUTPUT_NAME = "delay_probability"
 # Below this a block column is taken as constant over the training rows.
 CONSTANT_VARIANCE = 1e-12
 MODEL_NAME = "flight_delay"

@@ -10,7 +10,7 @@ import pandas as pd
 import tensorflow as tf
 
 from components.train.features import to_model_inputs
-from components.train.model import OUTPUT_NAME
+from contracts.names import OUTPUT_NAME
 
 PREDICT_BATCH_SIZE = 8192
 

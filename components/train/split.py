@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from components.errors import DataContractError, TrainingError
+from contracts.errors import DataContractError, TrainingError
 
 TIME_COLUMN = "time_hour"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from components.ingest.contract import FEATURE_NAMES
 from components.ingest.step import load_batch
 from components.schema.logic import SCHEMA_PATH, load_schema
 from components.schema.serving import write_serving_schema
@@ -12,6 +11,7 @@ from components.train.artifact import export_model
 from components.train.hyperparameters import HyperParameters
 from components.train.logic import train_model
 from components.train.metadata import ModelMetadata
+from contracts.data_contract import FEATURE_NAMES
 
 
 def train_step(

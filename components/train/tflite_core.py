@@ -3,9 +3,9 @@
 TFLite's builtin operators have no string lookup (``StringLookup`` would need the Flex delegate, which
 the standalone runtime lacks), so the core is the trained model cut just after each ``StringLookup``:
 a Keras functional model over the very same layer objects, whose categorical inputs are the ids those
-lookups would have produced. The lookup itself moves to ``components/train/vocabulary.py``. The two
+lookups would have produced. The lookup itself moves to ``contracts/vocabulary.py``. The two
 inputs are packed (one float32 matrix, one int32 matrix) because a TFLite call costs about a
-microsecond per input tensor set from Python; ``components/train/core_contract.py`` documents them.
+microsecond per input tensor set from Python; ``contracts/core_contract.py`` documents them.
 
 Conversion goes through a SavedModel written by Keras' ``ExportArchive``: converting the concrete
 function directly leaves the embedding variables unresolved in TF 2.16's converter.
@@ -23,9 +23,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from components.errors import ModelContractError
-from components.train.core_contract import CATEGORY_IDS_INPUT, NUMBERS_INPUT, CoreContract
-from components.train.vocabulary import CategoryIds
+from contracts.core_contract import CATEGORY_IDS_INPUT, NUMBERS_INPUT, CoreContract
+from contracts.errors import ModelContractError
+from contracts.vocabulary import CategoryIds
 
 # Predictions of the core may differ from the Keras model's by float32 rounding only.
 PARITY_TOLERANCE = 1e-5
@@ -234,7 +234,7 @@ def _lookup_of(model: keras.Model, tensor: Any, name: str) -> keras.layers.Strin
     ):
         raise ModelContractError(
             f"the lookup of {name!r} must be StringLookup(num_oov_indices=1, mask_token=None, "
-            "output_mode='int'): the ids of components/train/vocabulary.py assume exactly that"
+            "output_mode='int'): the ids of contracts/vocabulary.py assume exactly that"
         )
     return lookup
 

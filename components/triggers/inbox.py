@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from components.errors import DataContractError, TriggerError
 from components.ingest.batch_io import batch_suffix, read_batch
+from contracts.errors import DataContractError, TriggerError
 
 _IGNORED_SUFFIXES = (".partial", ".tmp", ".part")
 

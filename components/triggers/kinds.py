@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from components.errors import TriggerError
+from contracts.errors import TriggerError
 
 
 class TriggerKind(enum.StrEnum):

@@ -25,6 +25,7 @@ from components.settings import (
 )
 from components.triggers.kinds import TriggerKind
 from components.triggers.window import DataWindow
+from contracts.names import MODEL_NAME
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,7 +48,7 @@ class RetrainRequest:
     kind: TriggerKind
     request_id: str
     window: DataWindow
-    model: str = "flight-delay"
+    model: str = MODEL_NAME
     promotion: str = "production"
     params: Mapping[str, Any] = field(default_factory=dict)
     experiment: str = ""

@@ -28,7 +28,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from components.errors import TrainingBusyError, TriggerError
 from components.triggers.ledger import (
     ACQUIRED,
     EXPIRED,
@@ -38,6 +37,7 @@ from components.triggers.ledger import (
     LedgerState,
     TriggerLedger,
 )
+from contracts.errors import TrainingBusyError, TriggerError
 
 BOOT_ID_PATH = Path("/proc/sys/kernel/random/boot_id")
 

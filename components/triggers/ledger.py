@@ -18,8 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from components.errors import LineageError
 from components.lineage import ActionSpec, LineageStore, PropertyValue
+from contracts.errors import LineageError
 
 CONTEXT_TYPE = "TriggerLog"
 ENTRY_TYPE = "TriggerLedgerEntry"

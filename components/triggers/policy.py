@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components.errors import ConfigError
 from components.toml_config import load_toml, table_fields
 from components.triggers.kinds import TriggerKind
 from components.triggers.ledger import CHECK, FIRED, SUPPRESSED, TRIGGER, LedgerEntry, LedgerState
+from contracts.errors import ConfigError
 
 POLICY_PATH = Path(__file__).with_name("policy.toml")
 DAY_SECONDS = 86_400.0

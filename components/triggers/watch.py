@@ -21,7 +21,6 @@ from typing import Any
 
 from tensorflow_metadata.proto.v0 import schema_pb2
 
-from components.errors import MonitoringError, TrainingBusyError
 from components.lineage import LineageStore
 from components.monitoring.config import MonitorConfig
 from components.monitoring.feedback import read_feedback
@@ -53,6 +52,7 @@ from components.triggers.ledger import (
 from components.triggers.policy import TriggerPolicy, judge
 from components.triggers.window import DEFAULT_AS_OF, DataWindow, data_window, newest_landed_month
 from components.validation.config import Thresholds
+from contracts.errors import MonitoringError, TrainingBusyError
 
 
 @dataclass(frozen=True)

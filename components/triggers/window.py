@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from components.errors import TriggerError
 from components.triggers.ledger import NEW_DATA, LedgerState
+from contracts.errors import TriggerError
 
 DEFAULT_AS_OF = 7  # without landed data, the default loop's: learn from January-June, judge on July
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from components.errors import ConfigError
 from components.ingest.batch_io import write_batch
 from components.validation.report import BATCH_LEVEL, EMPTY_BATCH, UNREADABLE_FILE
+from contracts.errors import ConfigError
 
 
 @dataclass(frozen=True)

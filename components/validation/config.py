@@ -12,8 +12,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from components.errors import ConfigError
 from components.toml_config import check_names, load_toml, names, number, table
+from contracts.errors import ConfigError
 
 THRESHOLDS_PATH = Path(__file__).with_name("thresholds.toml")
 _COMPARISON_KEYS = {"numeric_js_divergence", "categorical_linf", "features", "per_feature"}

@@ -21,7 +21,6 @@ import tensorflow_data_validation as tfdv
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2
 
-from components.errors import DataContractError, ValidationError
 from components.ingest.batch_io import read_batch
 from components.schema.logic import TRAINING
 from components.statistics.logic import Statistics, compute_statistics, num_examples
@@ -29,6 +28,7 @@ from components.validation import checks
 from components.validation.config import Thresholds, load_thresholds
 from components.validation.drift import measurements, unmeasured, with_comparators
 from components.validation.report import BATCH_LEVEL, UNREADABLE_FILE, Anomaly, ValidationReport
+from contracts.errors import DataContractError, ValidationError
 
 Anomalies: TypeAlias = anomalies_pb2.Anomalies
 _TYPE_NAMES = anomalies_pb2.AnomalyInfo.Type

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from components.errors import ValidationError
+from contracts.errors import ValidationError
 
 Verdict = Literal["halt", "retrain", "proceed"]
 Comparison = Literal["drift", "skew"]

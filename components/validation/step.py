@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.errors import DataContractError
 from components.ingest.step import load_batch
 from components.schema.logic import SCHEMA_PATH, load_schema
 from components.statistics.logic import Statistics, compute_statistics
@@ -19,6 +18,7 @@ from components.validation.config import THRESHOLDS_PATH, load_thresholds
 from components.validation.logic import unreadable_batch_result, validate_statistics, write_anomalies
 from components.validation.markdown import render_report_markdown
 from components.validation.report import ANOMALIES_FILE, REPORT_FILE, ValidationReport, write_report
+from contracts.errors import DataContractError
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ import pytest
 from default_data import default_year
 
 from components.evaluate.thresholds import Thresholds, thresholds_to_toml
-from components.ingest.contract import LABEL
 from components.ingest.logic import select_months
 from components.train.artifact import export_model
 from components.train.hyperparameters import HyperParameters
 from components.train.logic import train_model
+from contracts.data_contract import LABEL
 
 FAST = HyperParameters(
     epochs=3, batch_size=256, hidden_units=(32, 16), embedding_dim=4, early_stopping_patience=1

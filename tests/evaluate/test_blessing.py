@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from components.errors import EvaluationError
 from components.evaluate.blessing import judge
 from components.evaluate.logic import evaluate_predictions
 from components.evaluate.results import EvaluationResult
 from components.evaluate.thresholds import Thresholds
-from components.ingest.contract import ORIGINS
+from contracts.data_contract import ORIGINS
+from contracts.errors import EvaluationError
 
 # The ``scores`` fixture: calibrated probabilities of a given ranking power (see conftest).
 Scorer = Callable[[pd.DataFrame, float], np.ndarray]

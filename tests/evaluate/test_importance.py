@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from components.evaluate.importance import permutation_importance
-from components.ingest.contract import LABEL, ORIGINS
+from contracts.data_contract import LABEL, ORIGINS
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import math
 import numpy as np
 import pytest
 
-from components.errors import EvaluationError
 from components.evaluate.metrics import (
     average_ranks,
     confusion_counts,
@@ -19,6 +18,7 @@ from components.evaluate.metrics import (
     roc_curve,
 )
 from components.evaluate.slices import binary_metrics
+from contracts.errors import EvaluationError
 
 
 def brute_force_auc(labels: np.ndarray, scores: np.ndarray) -> float:

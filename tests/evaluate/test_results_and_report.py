@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from components.errors import EvaluationError
 from components.evaluate.blessing import Verdict, judge, load_verdict, save_verdict
 from components.evaluate.logic import evaluate_predictions
 from components.evaluate.report import render_report
 from components.evaluate.results import EvaluationResult, FeatureImportance, load_result, save_result
 from components.evaluate.thresholds import Thresholds
+from contracts.errors import EvaluationError
 
 # The ``scores`` fixture: calibrated probabilities of a given ranking power (see conftest).
 Scorer = Callable[[pd.DataFrame, float], np.ndarray]

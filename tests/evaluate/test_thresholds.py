@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from config_files import assert_refused_naming_the_file
 
-from components.errors import EvaluationError
 from components.evaluate.thresholds import (
     DEFAULT_THRESHOLDS_PATH,
     Thresholds,
     load_thresholds,
     thresholds_to_toml,
 )
+from contracts.errors import EvaluationError
 
 
 def test_shipped_thresholds_load() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from components.errors import ConfigError
 from components.experiments.parameters import KNOBS, parameter_sets
 from components.experiments.sweep import pipeline_arguments
+from contracts.errors import ConfigError
 
 
 def test_a_grid_is_the_cartesian_product_with_the_fixed_values_in_every_set() -> None:

@@ -6,8 +6,8 @@ import math
 
 import pandas as pd
 
-from components.features.catalog import CARRIER, CARRIER_DELAYS, TIMESTAMP_COLUMN
 from components.features.sources import labelled_outcomes, rolling_delays
+from contracts.feature_catalog import CARRIER, CARRIER_DELAYS, TIMESTAMP_COLUMN
 
 
 def _flight(time_hour: str, minute: int, dep_delay: float, air_time: float, arr_delay: float | None) -> dict:

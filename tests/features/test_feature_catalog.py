@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from components.errors import BadRequestError
 from components.features.booking import complete_row, entity_row, refuse_looked_up_fields
-from components.features.catalog import AIRCRAFT, DEFAULTS, FEATURE_NAMES, FEATURE_REFS, VIEWS
+from contracts.errors import BadRequestError
+from contracts.feature_catalog import AIRCRAFT, DEFAULTS, FEATURE_NAMES, FEATURE_REFS, VIEWS
 
 README = Path(__file__).resolve().parents[2] / "components" / "features" / "README.md"
 BOOKING = {"day": 3, "carrier": "B6", "origin": "JFK", "dest": "BOS", "tailnum": "N123JB"}

@@ -19,9 +19,9 @@ import pytest
 from default_data import default_months
 from feature_store_support import comparable
 
-from components.features.catalog import AIRCRAFT, TIMESTAMP_COLUMN, WEATHER, WINDOW_DAYS
+from components.features.raw_tables import RawTables, read_raw_tables
 from components.ingest.logic import entity_rows
-from components.ingest.source import RawTables, read_raw_tables
+from contracts.feature_catalog import AIRCRAFT, TIMESTAMP_COLUMN, WEATHER, WINDOW_DAYS
 
 SAMPLE = 1_500
 

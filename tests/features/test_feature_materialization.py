@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from components.features.catalog import VIEWS
 from components.features.environment import FeatureEnvironment
 from components.lineage import open_store
 from components.settings import ProjectSettings
+from contracts.feature_catalog import VIEWS
 from pipelines.cli import main
 from pipelines.run_summary import find_run
 

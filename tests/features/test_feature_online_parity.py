@@ -9,12 +9,12 @@ import pytest
 from conftest import MATERIALIZED_UNTIL
 from feature_store_support import comparable
 
-from components.features.catalog import ENTITIES, FEATURE_NAMES, TIMESTAMP_COLUMN
 from components.features.client import FeatureClient
 from components.features.environment import FeatureEnvironment
+from components.features.raw_tables import read_raw_tables
 from components.features.server import FeatureServer
 from components.ingest.logic import entity_rows
-from components.ingest.source import read_raw_tables
+from contracts.feature_catalog import ENTITIES, FEATURE_NAMES, TIMESTAMP_COLUMN
 
 ROWS = 300
 

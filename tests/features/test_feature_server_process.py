@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from components.errors import FeatureStoreError
-from components.features.catalog import CONFIG_FILE
 from components.features.server import FeatureServer, FeatureServerConfig, start_feature_server
-from components.serving.process import group_members
+from components.processes import group_members
+from contracts.errors import FeatureStoreError
+from contracts.feature_catalog import CONFIG_FILE
 
 
 def test_a_feature_server_that_exits_while_starting_names_the_cause_and_keeps_its_log(tmp_path: Path) -> None:

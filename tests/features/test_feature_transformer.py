@@ -13,20 +13,18 @@ from typing import Any
 
 import pytest
 
-from components.features.catalog import AIRCRAFT, FEATURE_NAMES, ROUTE_DELAYS
 from components.features.client import FeatureClient
 from components.features.environment import FeatureEnvironment
 from components.monitoring.served import read_served
+from components.processes import group_members
 from components.serving.fixture_model import build_model_folder
-from components.serving.process import group_members
-from components.serving.schema import ServingSchema
 from components.settings import ProjectSettings
+from contracts.feature_catalog import AIRCRAFT, FEATURE_NAMES, ROUTE_DELAYS
+from contracts.serving_schema import ServingSchema
 from pipelines import serve_commands
 from pipelines.feature_commands import serve_booking_time
 
-EXAMPLE_SCHEMA = (
-    Path(__file__).resolve().parents[2] / "components" / "serving" / "serving_schema.example.json"
-)
+EXAMPLE_SCHEMA = Path(__file__).resolve().parents[2] / "contracts" / "serving_schema.example.json"
 SERVER_FILE = serve_commands.SERVER_FILE
 BOOKING: dict[str, Any] = {
     "day": 14,

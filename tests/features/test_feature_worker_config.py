@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.errors import FeatureStoreError
 from components.features import worker
-from components.features.catalog import CONFIG_FILE
 from components.features.environment import FeatureEnvironment, features_venv
+from contracts.errors import FeatureStoreError
+from contracts.feature_catalog import CONFIG_FILE
 
 CLUSTER_VARIABLES = ("MLOPS_FEATURES_REGISTRY", "MLOPS_FEATURES_REDIS")
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from config_files import assert_refused_naming_the_file, edited_copy
 
-from components.errors import ConfigError
 from components.infra_validate.budgets import BUDGETS_PATH, Budgets, load_budgets
+from contracts.errors import ConfigError
 
 
 def test_shipped_budgets_load_typed() -> None:

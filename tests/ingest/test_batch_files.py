@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from default_data import default_months, session_feature_store
 
-from components.errors import DataContractError
 from components.ingest.batch_io import read_batch, write_batch
-from components.ingest.contract import COLUMNS
 from components.ingest.step import batch_file, load_batch, materialise_batch
+from contracts.data_contract import COLUMNS
+from contracts.errors import DataContractError
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,12 @@
-"""CONTRACT.md documents every column of the contract, with its type."""
+"""contracts/data_contract.md documents every column of the contract, with its type."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from components.ingest.contract import COLUMNS
+from contracts.data_contract import COLUMNS
 
-CONTRACT_DOC = Path(__file__).resolve().parents[2] / "components" / "ingest" / "CONTRACT.md"
+CONTRACT_DOC = Path(__file__).resolve().parents[2] / "contracts" / "data_contract.md"
 
 
 def test_every_column_is_documented_with_its_type() -> None:

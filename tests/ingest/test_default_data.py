@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 from default_data import default_year, session_feature_store
 
-from components.errors import DataContractError
-from components.ingest.contract import COLUMN_NAMES, LABEL
+from components.features.raw_tables import read_raw_tables
 from components.ingest.logic import MONTHS, POST_DEPARTURE_COLUMNS, load_year, select_months
-from components.ingest.source import read_raw_tables
+from contracts.data_contract import COLUMN_NAMES, LABEL
+from contracts.errors import DataContractError
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from components.errors import LineageError
 from components.lineage import ActionSpec, ArtifactSpec, LineageStore, open_store
 from components.lineage import store as store_module
+from contracts.errors import LineageError
 
 WHEN = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from components.errors import ConfigError
 from components.lineage import GrpcConfig, MysqlConfig, SqliteConfig, parse_metadata_uri
+from contracts.errors import ConfigError
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ import pytest
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as _untyped_pb2
 
-from components.errors import LineageError
 from components.lineage import ArtifactSpec, ExecutionState, LineageStore, SqliteConfig, open_store
+from contracts.errors import LineageError
 
 # The generated proto module has no type stubs; Any keeps mypy from flagging every message class.
 metadata_store_pb2: Any = _untyped_pb2

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from components.errors import ConfigError, DeploymentError
+from contracts.errors import ConfigError, DeploymentError
 from pipelines import cluster_runs
 from pipelines.cli import main
 

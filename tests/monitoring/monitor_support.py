@@ -14,7 +14,6 @@ import pandas as pd
 from default_data import default_year
 
 from components.evaluate.slices import binary_metrics
-from components.ingest.contract import FEATURE_NAMES, LABEL
 from components.ingest.logic import select_months
 from components.lineage import LineageStore
 from components.monitoring.config import load_monitor_config
@@ -24,14 +23,15 @@ from components.monitoring.served import ServedLog
 from components.registry import MODEL_VERSION_TYPE, ModelRegistry, ModelVersion, Stage, version_properties
 from components.schema.logic import load_schema
 from components.serving.request_log import RequestLog, served_record
-from components.serving.schema import ServingSchema
 from components.serving.validation import RequestValidator
 from components.statistics.logic import compute_statistics, write_statistics
 from components.statistics.step import STATISTICS_FILE
 from components.validation.config import load_thresholds
+from contracts.data_contract import FEATURE_NAMES, LABEL
+from contracts.serving_schema import ServingSchema
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE_SCHEMA = PROJECT_ROOT / "components" / "serving" / "serving_schema.example.json"
+EXAMPLE_SCHEMA = PROJECT_ROOT / "contracts" / "serving_schema.example.json"
 TRAIN_MONTHS = (5, 6)
 
 

@@ -17,12 +17,12 @@ from monitor_support import (
     served_log,
 )
 
-from components.ingest.contract import LABEL
 from components.monitoring.config import load_monitor_config
 from components.monitoring.monitor import MonitorResult, Signal, Status, check_production
 from components.monitoring.reference import ModelReference
 from components.schema.logic import load_schema
 from components.validation.config import load_thresholds
+from contracts.data_contract import LABEL
 
 CONFIG = load_monitor_config()
 WINDOW = CONFIG.window.max_rows

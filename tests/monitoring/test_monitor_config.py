@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from config_files import assert_refused_naming_the_file, edited_copy
 
-from components.errors import ConfigError
 from components.monitoring.config import MONITOR_CONFIG_PATH, load_monitor_config
+from contracts.errors import ConfigError
 
 
 def test_the_shipped_settings_load_typed() -> None:

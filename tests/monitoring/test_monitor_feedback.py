@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from components.errors import FeedbackError
 from components.monitoring.feedback import (
     Feedback,
     ingest_feedback_file,
@@ -14,6 +13,7 @@ from components.monitoring.feedback import (
     read_feedback,
     store_feedback,
 )
+from contracts.errors import FeedbackError
 from pipelines.cli import main
 
 

@@ -15,7 +15,6 @@ import pytest
 import yaml
 from monitor_support import PROJECT_ROOT, TRAIN_MONTHS, monitor_result, sample
 
-from components.errors import MonitoringError
 from components.monitoring.prometheus import (
     CONTENT_TYPE,
     MetricsServer,
@@ -26,6 +25,7 @@ from components.monitoring.prometheus import (
     write_textfile,
 )
 from components.monitoring.report import render_html, render_markdown, write_report
+from contracts.errors import MonitoringError
 
 MONITORING_MANIFESTS = PROJECT_ROOT / "manifests" / "monitoring"
 # One sample line of the text exposition format 0.0.4: name, optional labels, a float.

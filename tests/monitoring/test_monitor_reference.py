@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from monitor_support import TRAIN_MONTHS, register_production, sample
 
-from components.errors import MonitoringError
 from components.lineage import LineageStore, open_store
 from components.monitoring.reference import load_reference
 from components.registry import MODEL_VERSION_TYPE, ModelRegistry, version_properties
 from components.statistics.logic import num_examples
 from components.statistics.step import STATISTICS_FILE
+from contracts.errors import MonitoringError
 
 
 @pytest.fixture

@@ -17,18 +17,18 @@ from monitor_support import EXAMPLE_SCHEMA, register_production, sample
 from watch_support import settings_for, stop_once_leased, watcher_for
 
 from components.evaluate.slices import binary_metrics
-from components.ingest.contract import LABEL
 from components.ingest.records import feature_records
 from components.lineage import open_store
 from components.monitoring.feedback import read_feedback, store_feedback
 from components.monitoring.replay import replay_of
+from components.processes import ModelServer, serve_model
 from components.serving.fixture_model import build_model_folder
 from components.serving.loadtest import PREDICTIONS_PATH, run_load
-from components.serving.process import ModelServer, serve_model
-from components.serving.schema import ServingSchema
 from components.triggers.launch import LocalRun
 from components.triggers.ledger import FIRED, TRIGGER
 from components.triggers.watch import WatchPlan
+from contracts.data_contract import LABEL
+from contracts.serving_schema import ServingSchema
 
 WINDOW = 1_500
 RATE = 250.0

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from monitor_support import EXAMPLE_SCHEMA, sample, write_served
 
-from components.errors import MonitoringError
-from components.ingest.contract import FEATURE_NAMES
 from components.monitoring.served import feature_frame, read_served
 from components.serving.request_log import RequestLog, rejected_record, served_record
-from components.serving.schema import ServingSchema
 from components.serving.validation import RequestValidator
+from contracts.data_contract import FEATURE_NAMES
+from contracts.errors import MonitoringError
+from contracts.serving_schema import ServingSchema
 
 
 def test_every_answered_row_comes_back_with_its_key_features_and_prediction(tmp_path: Path) -> None:

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from trigger_processes import start_workers
 
-from components.errors import TrainingBusyError
 from components.lineage import open_store
 from components.triggers.lease import Holder, TrainingLease
 from components.triggers.ledger import ACQUIRED, EXPIRED, LEASE, RELEASED, TriggerLedger
+from contracts.errors import TrainingBusyError
 
 
 class Clock:

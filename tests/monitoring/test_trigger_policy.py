@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from components.errors import ConfigError
 from components.lineage import open_store
 from components.triggers.kinds import TriggerKind, parse_kind
 from components.triggers.ledger import CHECK, FIRED, SUPPRESSED, TRIGGER, LedgerState, TriggerLedger
 from components.triggers.policy import POLICY_PATH, TriggerPolicy, Verdict, judge, load_policy
+from contracts.errors import ConfigError
 
 POLICY = TriggerPolicy(debounce_checks=2, cooldown_seconds=3_600.0, max_runs_per_day=3)
 

@@ -14,7 +14,6 @@ from monitor_support import TRAIN_MONTHS, delay_model, register_production, samp
 from watch_support import settings_for, stop_once_leased, watcher_for
 
 from components.ingest.batch_io import write_batch
-from components.ingest.contract import LABEL
 from components.lineage import open_store
 from components.monitoring.feedback import Feedback, store_feedback
 from components.triggers.kinds import TriggerKind
@@ -23,6 +22,7 @@ from components.triggers.ledger import FIRED, NEW_DATA, TRIGGER, TriggerLedger
 from components.triggers.policy import TriggerPolicy
 from components.triggers.watch import WatchPlan
 from components.triggers.window import data_window
+from contracts.data_contract import LABEL
 
 
 def plan_for(state: Path, **changes: object) -> WatchPlan:

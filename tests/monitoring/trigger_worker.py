@@ -19,13 +19,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from components.errors import TrainingBusyError
 from components.lineage import open_store
 from components.registry import MODEL_VERSION_TYPE, ModelRegistry, version_properties
 from components.triggers.kinds import TriggerKind
 from components.triggers.lease import TrainingLease
 from components.triggers.ledger import TRIGGER, LedgerState, TriggerLedger
 from components.triggers.policy import TriggerPolicy, judge
+from contracts.errors import TrainingBusyError
 
 MODEL = "flight-delay"
 

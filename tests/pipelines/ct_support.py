@@ -11,7 +11,6 @@ from default_data import default_months
 from components.evaluate.logic import evaluate_artifact
 from components.evaluate.results import registry_metrics
 from components.evaluate.thresholds import load_thresholds
-from components.ingest.contract import FEATURE_NAMES
 from components.lineage import open_store
 from components.registry import MODEL_VERSION_TYPE, ModelRegistry, version_properties
 from components.schema.logic import load_schema
@@ -20,6 +19,7 @@ from components.settings import ProjectSettings
 from components.train.artifact import export_model
 from components.train.hyperparameters import HyperParameters
 from components.train.logic import train_model
+from contracts.data_contract import FEATURE_NAMES
 from pipelines.cli import main
 from pipelines.local_runner import LocalRun, run_pipeline_locally
 from pipelines.training import continuous_training

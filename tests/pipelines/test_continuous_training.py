@@ -17,7 +17,6 @@ from default_data import default_months
 
 from components.evaluate.blessing import load_verdict
 from components.ingest.batch_io import write_batch
-from components.ingest.contract import FEATURE_NAMES, LABEL
 from components.lineage import open_store
 from components.registry import ModelRegistry
 from components.registry.report import version_lineage
@@ -25,6 +24,7 @@ from components.settings import ProjectSettings
 from components.statistics.logic import read_statistics
 from components.validation.logic import read_anomalies
 from components.validation.report import ANOMALIES_FILE, REPORT_FILE, read_report
+from contracts.data_contract import FEATURE_NAMES, LABEL
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from components.errors import ConfigError
 from components.settings import ProjectSettings, configured_serving_venv
+from contracts.errors import ConfigError
 from pipelines.commands import batch_file_for_steps
 from pipelines.local_runner import Runner, run_pipeline_locally
 

@@ -11,7 +11,6 @@ from ct_support import command_json, seed_production
 from default_data import default_months
 
 from components.evaluate.results import CANDIDATE_FILE, PRODUCTION_FILE, load_result
-from components.ingest.contract import FEATURE_NAMES
 from components.lineage import open_store
 from components.registry import ModelRegistry
 from components.schema.logic import load_schema
@@ -20,6 +19,7 @@ from components.settings import ProjectSettings
 from components.train.artifact import export_model
 from components.train.hyperparameters import HyperParameters
 from components.train.logic import train_model
+from contracts.data_contract import FEATURE_NAMES
 from pipelines.cli import main
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.errors import ConfigError
 from components.images import IMAGE_NAMES
+from contracts.errors import ConfigError
 from pipelines.compile import compile_pipelines
 from pipelines.image_pins import pin_spec, read_pins, unpinned_images
 

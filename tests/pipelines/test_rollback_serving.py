@@ -12,7 +12,7 @@ from ct_support import command_json, seed_production
 from default_data import default_months
 
 from components.ingest.records import feature_records
-from components.serving.process import group_members
+from components.processes import group_members
 from components.settings import ProjectSettings
 from pipelines.cli import main
 

@@ -12,7 +12,7 @@ from ct_support import seed_production
 from default_data import default_months
 
 from components.ingest.records import feature_records
-from components.serving.process import group_members
+from components.processes import group_members
 from pipelines.cli import main
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from registry_support import record_register_step
 
-from components.errors import RegistryError
 from components.lineage import LineageStore, open_store
 from components.registry import ModelRegistry, Stage
+from contracts.errors import RegistryError
 
 WORKER = Path(__file__).with_name("registry_worker.py")
 

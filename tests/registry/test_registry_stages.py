@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from registry_support import record_register_step
 
-from components.errors import RegistryError
 from components.lineage import LineageStore
 from components.registry import ALLOWED, ModelRegistry, Stage
+from contracts.errors import RegistryError
 
 
 def _versions(store: LineageStore, registry: ModelRegistry, count: int) -> list[str]:

@@ -7,9 +7,9 @@ import json
 import pytest
 from registry_support import FIXED_NOW, record_pipeline_run, record_register_step
 
-from components.errors import RegistryError
 from components.lineage import ArtifactSpec, LineageStore
 from components.registry import ModelRegistry, Stage, version_properties
+from contracts.errors import RegistryError
 
 
 def test_versions_are_numbered_per_model_and_carry_the_register_steps_facts(

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 import yaml
 
-from components.errors import RolloutError
 from components.rollout.config import load_config
 from components.rollout.crd import PROJECT_ROOT, check_seldon_deployment
 from components.rollout.render import (
@@ -25,6 +24,7 @@ from components.rollout.render import (
     to_yaml,
 )
 from components.rollout.strategy import Strategy, candidate_weights
+from contracts.errors import RolloutError
 
 MAIN = ServedVersion("v1", "s3://mlpipeline/models/v1")
 CANDIDATE = ServedVersion("v2", "s3://mlpipeline/models/v2")

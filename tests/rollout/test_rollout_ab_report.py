@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from components.errors import RolloutError
 from components.rollout.ab_report import (
     Labelled,
     bootstrap_difference,
@@ -20,6 +19,7 @@ from components.rollout.ab_report import (
     wilson_interval,
 )
 from components.rollout.traffic import Exchange
+from contracts.errors import RolloutError
 
 
 def test_wilson_interval_matches_published_values() -> None:

@@ -24,14 +24,12 @@ from components.rollout.render import (
 )
 from components.rollout.strategy import Strategy, candidate_weights
 from components.serving.fixture_model import build_model_folder
-from components.serving.schema import ServingSchema
+from contracts.serving_schema import ServingSchema
 from pipelines.cli import main
 
 pytestmark = pytest.mark.xdist_group("rollout-local-e2e")
 
-EXAMPLE_SCHEMA = (
-    Path(__file__).resolve().parents[2] / "components" / "serving" / "serving_schema.example.json"
-)
+EXAMPLE_SCHEMA = Path(__file__).resolve().parents[2] / "contracts" / "serving_schema.example.json"
 FEATURE_SERVER = "http://feature-server:6566"
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from config_files import assert_refused_naming_the_file, edited_copy
 
-from components.errors import RolloutError
 from components.rollout.config import DEFAULT_CONFIG_PATH, load_config
+from contracts.errors import RolloutError
 
 
 def test_shipped_config_loads() -> None:

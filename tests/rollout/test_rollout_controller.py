@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from rollout_support import Clock, Traffic, fast_config, registry_with
 
-from components.errors import RolloutError
 from components.lineage import LineageStore
 from components.registry import ModelRegistry, Stage
 from components.rollout.actuator import DeploymentConflict
@@ -21,6 +20,7 @@ from components.rollout.ledger import RolloutLedger
 from components.rollout.state import Phase, RolloutState
 from components.rollout.strategy import Strategy
 from components.rollout.traffic import TrafficBook
+from contracts.errors import RolloutError
 
 
 @dataclass

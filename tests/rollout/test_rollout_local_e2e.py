@@ -33,14 +33,14 @@ from components.rollout.strategy import Strategy
 from components.serving.chaos import CHAOS_VARIABLE, Fault, write_fault
 from components.serving.fixture_model import build_model_folder
 from components.serving.loadtest import run_load
-from components.serving.schema import ServingSchema
+from contracts.serving_schema import ServingSchema
 
 # One worker runs them all (make unit uses --dist loadgroup): the servers are started once, and two
 # workers loading the same two cores at once would make the latency checks measure each other.
 pytestmark = pytest.mark.xdist_group("rollout-local-e2e")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE_SCHEMA = PROJECT_ROOT / "components" / "serving" / "serving_schema.example.json"
+EXAMPLE_SCHEMA = PROJECT_ROOT / "contracts" / "serving_schema.example.json"
 LOAD_RATE = 150.0
 
 FAULTS = {

@@ -9,10 +9,10 @@ import math
 
 import pytest
 
-from components.errors import RolloutError
 from components.rollout.analysis import Verdict, analyse
 from components.rollout.config import load_config
 from components.rollout.prometheus import window_from_results, window_queries
+from contracts.errors import RolloutError
 
 
 def test_queries_select_the_deployment_and_group_by_graph_unit() -> None:

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 import yaml
 
-from components.errors import RolloutError
 from components.rollout.config import load_config
 from components.rollout.crd import check_seldon_deployment
 from components.rollout.render import (
@@ -21,6 +20,7 @@ from components.rollout.render import (
     to_yaml,
 )
 from components.rollout.strategy import Strategy, candidate_weights, parse_strategy
+from contracts.errors import RolloutError
 
 MAIN = ServedVersion("v1", "s3://mlpipeline/models/v1")
 CANDIDATE = ServedVersion("v2", "s3://mlpipeline/models/v2")

@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from components.errors import RolloutError
 from components.rollout.state import PREFIX, REQUEST_KEY, Phase, Request, RolloutState
 from components.rollout.strategy import Strategy
 from components.rollout.traffic import Exchange, TrafficBook, TrafficWindow
+from contracts.errors import RolloutError
 
 STATE = RolloutState(
     rollout_id="flight-delay-v2-20270115t080000",

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from components.errors import ValidationError
-from components.ingest.contract import BY_NAME, FEATURE_NAMES
 from components.schema.logic import load_schema
 from components.schema.serving import serving_schema_from, write_serving_schema
-from components.serving.schema import CategoryPolicy, ServingSchema
+from contracts.data_contract import BY_NAME, FEATURE_NAMES
+from contracts.errors import ValidationError
+from contracts.serving_schema import CategoryPolicy, ServingSchema
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from components.serving.schema import ServingSchema
+from contracts.serving_schema import ServingSchema
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE_SCHEMA = PROJECT_ROOT / "components" / "serving" / "serving_schema.example.json"
+EXAMPLE_SCHEMA = PROJECT_ROOT / "contracts" / "serving_schema.example.json"
 MODEL_VERSION = "test-7"
 # The training environment's interpreter, which has Keras; `make env` creates it.
 PIPELINE_PYTHON_VARIABLE = "MLOPS_PIPELINE_PYTHON"

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from seldon_core.flask_utils import SeldonMicroserviceException
 
-from components.errors import RolloutError
 from components.rollout.bandit import BanditState
 from components.rollout.http_json import get_json, post_json
 from components.rollout.router import BanditRouter
 from components.rollout.router_server import RouterServer, start_router
+from contracts.errors import RolloutError
 
 # Two versions whose answers are right 62% and 70% of the time: a gap of the size a retrained model
 # might open, small enough that a policy has to learn it from a few hundred rewards.

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from seldon_core.flask_utils import SeldonMicroserviceException
 
-from components.errors import ModelUnavailableError
 from components.serving.chaos import CHAOS_VARIABLE, Fault, write_fault
 from components.serving.model import FlightDelayModel
+from contracts.errors import ModelUnavailableError
 
 from .conftest import GOOD_RECORD
 

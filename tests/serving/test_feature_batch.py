@@ -9,8 +9,8 @@ import pytest
 
 from components.serving.batching import coalescing
 from components.serving.feature_batch import FeatureBatch
-from components.serving.schema import ServingSchema
 from components.serving.validation import parse_request
+from contracts.serving_schema import ServingSchema
 
 from .conftest import GOOD_RECORD, varied_records
 

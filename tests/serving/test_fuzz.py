@@ -11,9 +11,9 @@ from typing import Any
 from seldon_core import wrapper
 from seldon_core.metrics import SeldonMetrics
 
-from components.ingest.contract import Kind
 from components.serving.model import FlightDelayModel
-from components.serving.schema import ServingSchema
+from contracts.data_contract import Kind
+from contracts.serving_schema import ServingSchema
 
 from .conftest import GOOD_RECORD
 

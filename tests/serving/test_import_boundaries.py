@@ -14,7 +14,7 @@ from .conftest import PROJECT_ROOT
 
 PACKAGE = PROJECT_ROOT / "components" / "serving"
 STDLIB_ONLY = ("schema.py", "process.py", "loadtest.py")
-PROJECT_PURE = {"components.errors", "components.ingest.contract", "components.serving.schema"}
+PROJECT_PURE = {"contracts.errors", "contracts.data_contract", "contracts.serving_schema"}
 PIPELINE_ONLY = {"kfp", "tensorflow_data_validation", "ml_metadata", "pandas", "apache_beam", "pyarrow"}
 # The TFLite inference path: what it imports must not pull TensorFlow in (at import or at load).
 TFLITE_PATH = (

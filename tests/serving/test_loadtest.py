@@ -14,8 +14,8 @@ from typing import ClassVar
 
 import pytest
 
-from components.errors import ConfigError
 from components.serving.loadtest import encode_payloads, main, percentiles, run_load
+from contracts.errors import ConfigError
 
 SERVICE_SECONDS = 0.01  # one request at a time, 10 ms each: capacity 100 requests per second
 

@@ -14,10 +14,10 @@ from flask.testing import FlaskClient
 from seldon_core import wrapper
 from seldon_core.metrics import SeldonMetrics
 
-from components.errors import ModelUnavailableError
 from components.serving.model import FlightDelayModel, RequestIds, local_model_dir
 from components.serving.rest_hooks import MAX_BODY_BYTES
-from components.serving.schema import ServingSchema
+from contracts.errors import ModelUnavailableError
+from contracts.serving_schema import ServingSchema
 
 from .conftest import GOOD_RECORD, MODEL_VERSION, drop_feature_from_schema_and_inputs
 

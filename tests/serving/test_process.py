@@ -14,8 +14,7 @@ from typing import Self
 
 import pytest
 
-from components.errors import FeatureStoreError, MlopsError, ServerProcessError
-from components.serving.process import (
+from components.processes import (
     ECHO_CLASS,
     ManagedProcess,
     ServerConfig,
@@ -26,6 +25,7 @@ from components.serving.process import (
     serve_model,
     start_server,
 )
+from contracts.errors import FeatureStoreError, MlopsError, ServerProcessError
 
 # 127.0.0.1 as /proc/net/tcp writes it, and as gRPC's dual-stack socket shows it in /proc/net/tcp6.
 LOOPBACK = {"0100007F", "0000000000000000FFFF00000100007F"}

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from components.errors import ModelUnavailableError
-from components.ingest.contract import BY_NAME, FEATURE_NAMES
 from components.serving import schema as schema_module
-from components.serving.schema import ServingSchema
+from contracts.data_contract import BY_NAME, FEATURE_NAMES
+from contracts.errors import ModelUnavailableError
+from contracts.serving_schema import ServingSchema
 
 from .conftest import EXAMPLE_SCHEMA, PROJECT_ROOT
 
-SCHEMA_DOC = PROJECT_ROOT / "components" / "serving" / "SCHEMA.md"
+SCHEMA_DOC = PROJECT_ROOT / "contracts" / "serving_schema.md"
 VALIDATION_SOURCE = PROJECT_ROOT / "components" / "serving" / "validation.py"
 
 

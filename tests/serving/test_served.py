@@ -15,7 +15,7 @@ import pytest
 from google.protobuf import json_format
 from seldon_core.proto import prediction_pb2, prediction_pb2_grpc
 
-from components.serving.process import ModelServer, group_members, serve_model
+from components.processes import ModelServer, group_members, serve_model
 
 from .conftest import GOOD_RECORD, MODEL_VERSION
 

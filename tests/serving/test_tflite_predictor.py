@@ -11,14 +11,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from components.errors import ModelUnavailableError
 from components.serving.backends import Backend
 from components.serving.feature_batch import FeatureBatch
 from components.serving.model import FlightDelayModel
-from components.serving.schema import ServingSchema
 from components.serving.tflite_predictor import MAX_BUCKET, TflitePredictor
 from components.serving.validation import parse_request
-from components.train.core_contract import CoreContract
+from contracts.core_contract import CoreContract
+from contracts.errors import ModelUnavailableError
+from contracts.serving_schema import ServingSchema
 
 from .conftest import keras_predictions, remove_core, varied_records
 

@@ -8,11 +8,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from components.errors import BadRequestError
-from components.ingest.contract import Kind
 from components.serving import validation
-from components.serving.schema import FeatureSpec, FieldPolicy, ServingSchema
 from components.serving.validation import parse_request, request_id
+from contracts.data_contract import Kind
+from contracts.errors import BadRequestError
+from contracts.serving_schema import FeatureSpec, FieldPolicy, ServingSchema
 
 from .conftest import GOOD_RECORD
 

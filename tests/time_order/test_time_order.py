@@ -7,7 +7,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from components.errors import ConfigError, DataContractError, TimeOrderError
 from components.time_order.logic import (
     TrainingWindow,
     check_file_after_window,
@@ -15,6 +14,7 @@ from components.time_order.logic import (
     departures,
     describe_months,
 )
+from contracts.errors import ConfigError, DataContractError, TimeOrderError
 
 
 def flights(*stamps: str) -> pd.DataFrame:

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from components.errors import TrainingError
-from components.ingest.contract import FEATURE_NAMES
 from components.train.artifact import export_model, load_metadata, load_model
 from components.train.features import NUMERIC_FEATURES, to_model_inputs
 from components.train.logic import TrainedModel
-from components.train.model import OUTPUT_NAME
 from components.train.prediction import predict_proba
+from contracts.data_contract import FEATURE_NAMES
+from contracts.errors import TrainingError
+from contracts.names import OUTPUT_NAME
 
 
 def test_layout(artifact_dir: Path) -> None:

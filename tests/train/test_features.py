@@ -6,8 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from components.errors import DataContractError, TrainingError
-from components.ingest.contract import FEATURE_NAMES
 from components.train.features import (
     CATEGORICAL_FEATURES,
     MISSING_CATEGORY,
@@ -16,6 +14,8 @@ from components.train.features import (
     labels_of,
     to_model_inputs,
 )
+from contracts.data_contract import FEATURE_NAMES
+from contracts.errors import DataContractError, TrainingError
 
 
 @pytest.fixture()

@@ -8,8 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from components.errors import TrainingError
-from components.ingest.contract import LABEL
 from components.train.guards import (
     ConvergenceGuard,
     check_finite_predictions,
@@ -19,6 +17,8 @@ from components.train.guards import (
 from components.train.hyperparameters import HyperParameters
 from components.train.logic import TrainedModel, train_model
 from components.train.prediction import predict_proba
+from contracts.data_contract import LABEL
+from contracts.errors import TrainingError
 
 
 @pytest.mark.parametrize("value", [0, 1])

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from components.errors import DataContractError, TrainingError
 from components.train.hyperparameters import HyperParameters
 from components.train.split import split_by_time
+from contracts.errors import DataContractError, TrainingError
 
 
 def test_validation_rows_are_the_latest_and_share_no_hour(train_frame: pd.DataFrame) -> None:

@@ -15,19 +15,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from components.errors import ModelContractError
-from components.ingest.contract import FEATURE_NAMES
 from components.ingest.records import feature_records
+from components.processes import DEFAULT_SERVING_VENV, PROJECT_ROOT
 from components.schema.logic import load_schema
 from components.schema.serving import write_serving_schema
-from components.serving.process import DEFAULT_SERVING_VENV, PROJECT_ROOT
 from components.train.artifact import load_metadata, load_model
-from components.train.core_contract import SECTION, CoreContract
 from components.train.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, to_model_inputs
 from components.train.logic import TrainedModel
-from components.train.model import OUTPUT_NAME
 from components.train.prediction import predict_inputs, predict_proba
 from components.train.tflite_core import PARITY_TOLERANCE, CoreRunner, numeric_core, write_core
+from contracts.core_contract import SECTION, CoreContract
+from contracts.data_contract import FEATURE_NAMES
+from contracts.errors import ModelContractError
+from contracts.names import OUTPUT_NAME
 
 UNSEEN_DEST = "QQQ"  # no airport has this code: out of every vocabulary
 UNSEEN_CARRIER = "ZZ"

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 
 from components.evaluate.metrics import roc_auc
-from components.ingest.contract import LABEL
 from components.train.features import CATEGORICAL_FEATURES, INDICATED_FEATURES, NUMERIC_FEATURES
 from components.train.logic import TrainedModel
 from components.train.prediction import predict_proba
+from contracts.data_contract import LABEL
 
 
 def test_loss_decreases_and_validation_is_measured(trained: TrainedModel) -> None:

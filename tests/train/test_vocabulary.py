@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from components.errors import ModelContractError
 from components.train.logic import TrainedModel
-from components.train.vocabulary import OOV_ID, CategoryIds, category_ids
+from contracts.errors import ModelContractError
+from contracts.vocabulary import OOV_ID, CategoryIds, category_ids
 
 VOCABULARY = ["", "9E", "AA", "B6", "Turbo-fan", "Zürich", "a b", "ÅÄÖ"]
 PROBES = [

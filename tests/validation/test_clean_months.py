@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from components.ingest.contract import LABEL, ORIGINS
 from components.ingest.logic import MONTHS, select_months
 from components.schema.logic import SERVING, Schema
 from components.statistics.logic import Statistics, compute_statistics
 from components.validation.logic import validate_statistics
+from contracts.data_contract import LABEL, ORIGINS
 
 
 @pytest.mark.parametrize("month", MONTHS)

@@ -8,8 +8,6 @@ import pandas as pd
 import pytest
 from tensorflow_metadata.proto.v0 import schema_pb2
 
-from components.errors import ValidationError
-from components.ingest.contract import BY_NAME, COLUMN_NAMES, LABEL, ORIGINS, Kind
 from components.schema.logic import (
     SERVING,
     TRAINING,
@@ -18,6 +16,8 @@ from components.schema.logic import (
     load_schema,
     write_schema,
 )
+from contracts.data_contract import BY_NAME, COLUMN_NAMES, LABEL, ORIGINS, Kind
+from contracts.errors import ValidationError
 
 CARRIERS = {"9E", "AA", "AS", "B6", "DL", "EV", "F9", "FL", "HA", "MQ", "OO", "UA", "US", "VX", "WN", "YV"}
 _TYPES = {Kind.INT: schema_pb2.INT, Kind.FLOAT: schema_pb2.FLOAT, Kind.STRING: schema_pb2.BYTES}

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 import tensorflow_data_validation as tfdv
 
-from components.errors import DataContractError, ValidationError
 from components.schema.logic import Schema
 from components.statistics.logic import Statistics, compute_statistics
 from components.validation.logic import (
@@ -29,6 +28,7 @@ from components.validation.report import (
     read_report,
     write_report,
 )
+from contracts.errors import DataContractError, ValidationError
 
 REPORT = ValidationReport(
     batch="2013-07.csv",

@@ -9,8 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from components.errors import ValidationError
-from components.ingest.contract import COLUMN_NAMES
 from components.statistics.features import summarise
 from components.statistics.html import render_statistics_html
 from components.statistics.logic import (
@@ -21,6 +19,8 @@ from components.statistics.logic import (
     write_statistics,
 )
 from components.statistics.summary import render_statistics_markdown
+from contracts.data_contract import COLUMN_NAMES
+from contracts.errors import ValidationError
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from components.errors import ConfigError
-from components.ingest.contract import FEATURE_NAMES, LABEL
 from components.validation.config import THRESHOLDS_PATH, load_thresholds
+from contracts.data_contract import FEATURE_NAMES, LABEL
+from contracts.errors import ConfigError
 
 VALID = """
 [drift]

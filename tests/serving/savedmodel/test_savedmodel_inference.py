@@ -9,13 +9,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from components.errors import ModelUnavailableError
 from components.serving.backends import Backend
 from components.serving.feature_batch import FeatureBatch
 from components.serving.fixture_model import plain_signature, signature_feeds
 from components.serving.inference import SAVED_MODEL_BACKENDS, load_predictor
-from components.serving.schema import ServingSchema
 from components.serving.validation import parse_request
+from contracts.errors import ModelUnavailableError
+from contracts.serving_schema import ServingSchema
 
 from ..conftest import varied_records
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from components.errors import ModelUnavailableError, ServerProcessError
+from components.processes import serve_model
 from components.serving.backends import Backend
 from components.serving.model import FlightDelayModel
-from components.serving.process import serve_model
+from contracts.errors import ModelUnavailableError, ServerProcessError
 
 from ..conftest import drop_feature_from_schema_and_inputs, keras_predictions, remove_core, varied_records
 

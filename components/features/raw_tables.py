@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from components.errors import DataContractError
+from contracts.errors import DataContractError
 
 
 @dataclass(frozen=True)

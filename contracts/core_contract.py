@@ -6,7 +6,7 @@ output, all with a free batch dimension:
 - ``numbers``: float32 (rows, len(numeric)), the numeric features in ``numeric`` order, NaN for missing
   (imputation, clipping and missing-indicators stay inside the core, as in the Keras model);
 - ``category_ids``: int32 (rows, len(categorical)), per categorical feature in ``categorical`` order the
-  id of its value in ``vocabularies[feature]`` (``components/train/vocabulary.py``: 0 = out of
+  id of its value in ``vocabularies[feature]`` (``contracts/vocabulary.py``: 0 = out of
   vocabulary, entry i = id i + 1);
 - the output, float32 (rows, 1): the delay probability, named ``output``.
 
@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.errors import ModelContractError
+from contracts.errors import ModelContractError
+from contracts.names import TFLITE_FILE
 
-TFLITE_FILE = "model.tflite"
 SECTION = "tflite"
 NUMBERS_INPUT = "numbers"
 CATEGORY_IDS_INPUT = "category_ids"

@@ -41,7 +41,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from components.errors import MlopsError, ServerProcessError
+from contracts.errors import MlopsError, ServerProcessError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SERVING_VENV = PROJECT_ROOT / ".venv-serving"

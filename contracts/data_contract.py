@@ -1,7 +1,7 @@
 """The data contract: the columns of one batch, their types and what they mean.
 
 A batch is what the pipeline consumes, whether it was materialised from the default data or written by a
-user. ``CONTRACT.md`` beside this file is the human-readable copy; a test keeps the two in step.
+user. ``data_contract.md`` beside this file is the human-readable copy; a test keeps the two in step.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from components.features.catalog import FEATURES as STORE_FEATURES
-from components.features.catalog import Feature
-from components.features.catalog import Kind as Kind  # one value-kind vocabulary for batches and the store
+from contracts.feature_catalog import FEATURES as STORE_FEATURES
+from contracts.feature_catalog import Feature
+from contracts.feature_catalog import Kind as Kind  # one value-kind vocabulary for batches and the store
 
 
 class Role(StrEnum):

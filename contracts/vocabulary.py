@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from components.errors import ModelContractError
+from contracts.errors import ModelContractError
 
 OOV_ID = 0
 ID_DTYPE = np.int32

@@ -1,6 +1,6 @@
 """The serving schema: what a prediction request must hold, read from ``serving_schema.json``.
 
-``SCHEMA.md`` beside this file documents the JSON format; a test keeps the two in step. The module uses
+``serving_schema.md`` beside this file documents the JSON format; a test keeps the two in step. The module uses
 the standard library only, so the exporter (pipeline environment) and the server (serving environment)
 share one reader and one writer.
 """
@@ -15,11 +15,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from components.errors import ModelUnavailableError
-from components.ingest.contract import Kind
+from contracts.data_contract import Kind
+from contracts.errors import ModelUnavailableError
 
 FORMAT_VERSION = 1
-SCHEMA_FILE = "serving_schema.json"
 DEFAULT_MAX_LENGTH = 64
 
 

@@ -23,7 +23,7 @@ BASE_IMAGE ?= python:3.11-slim-bookworm
 LOCAL_BASE_IMAGE := local/debian-python:bookworm
 DOCKER_RUN_STATE ?= build/docker-run
 
-.PHONY: help env run demo test lint typecheck unit bench bench-validation bench-serving bench-pipeline bench-features bench-monitoring bench-cli bench-experiments compile golden clean deploy undeploy manifests-check docker-up docker-down base-image images push run-docker smoke-serving cluster-build cluster-up cluster-down cluster-status cluster-test
+.PHONY: help env run demo test lint package-graph typecheck unit bench bench-validation bench-serving bench-pipeline bench-features bench-monitoring bench-cli bench-experiments compile golden clean deploy undeploy manifests-check docker-up docker-down base-image images push run-docker smoke-serving cluster-build cluster-up cluster-down cluster-status cluster-test
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -54,11 +54,15 @@ run: env ## Train from the feature store locally (kfp.local + SQLite ML Metadata
 	$(MLOPS) features materialize
 
 demo: env ## The closed loop: serve a Jan-Jun model, replay Jul-Dec, drift detected, retrained, canaried, promoted
-	$(PIPELINE_PY) -m pipelines.demo
+	$(PIPELINE_PY) -m cli.demo
 
-lint: $(VENV)/.synced ## Ruff lint and format check
-	$(VENV)/bin/ruff check components contracts pipelines tests bench
-	$(VENV)/bin/ruff format --check components contracts pipelines tests bench
+lint: $(VENV)/.synced ## Ruff lint and format check, and the package layering (import-linter, pyproject.toml)
+	$(VENV)/bin/ruff check cli components contracts pipelines tests bench
+	$(VENV)/bin/ruff format --check cli components contracts pipelines tests bench
+	$(VENV)/bin/lint-imports
+
+package-graph: $(VENV)/.synced ## Redraw docs/package-graph.md from the code's imports
+	$(PIPELINE_PY) tests/architecture/package_graph.py
 
 typecheck: $(VENV)/.synced ## Mypy on the project's packages
 	$(VENV)/bin/mypy
@@ -123,8 +127,8 @@ bench: bench-validation bench-serving bench-pipeline bench-features bench-monito
 clean: ## Remove local state and build outputs (keeps the environments)
 	rm -rf .mlops build
 
-golden: $(VENV)/.synced ## Regenerate the golden compiled pipeline specs after a reviewed change
-	UPDATE_GOLDEN=1 $(VENV)/bin/pytest -q tests/pipelines/test_compile.py
+golden: $(VENV)/.synced ## Regenerate the golden files (compiled pipeline specs, rendered SeldonDeployments) after a reviewed change
+	UPDATE_GOLDEN=1 $(VENV)/bin/pytest -q tests/pipelines/test_compile.py tests/rollout/test_rollout_docs.py
 
 deploy: env ## Deploy to kind/minikube (or OVERLAY=staging|production), run the pipeline once (manifests/deploy.sh)
 	manifests/deploy.sh deploy

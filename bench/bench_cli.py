@@ -27,7 +27,7 @@ COMMANDS = (
 
 def run_once(command: list[str]) -> int:
     done = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", *command],
+        [sys.executable, "-m", "cli.main", *command],
         cwd=REPOSITORY,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

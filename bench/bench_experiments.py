@@ -29,7 +29,7 @@ def main() -> None:
     command = [
         sys.executable,
         "-m",
-        "pipelines.cli",
+        "cli.main",
         "experiment",
         "run",
         name,

@@ -22,6 +22,7 @@ import http.client
 import json
 import os
 import random
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -31,20 +32,24 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# The test doubles: a stand-in model folder.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from doubles.fixture_model import build_model_folder
+
+from cli.output import format_table
 from components.features.booking import complete_row, entity_row
 from components.features.client import FeatureClient
 from components.features.environment import FeatureEnvironment
 from components.features.raw_tables import read_raw_tables
 from components.features.server import start_feature_server
 from components.processes import ServerConfig, serve_model, start_server
-from components.serving.fixture_model import build_model_folder
 from components.serving.loadtest import PREDICTIONS_PATH, percentiles
 from contracts.feature_catalog import ENTITIES
+from contracts.names import TRANSFORMER_CLASS
 from contracts.serving_schema import ServingSchema
-from pipelines.output import format_table
 
 EXAMPLE_SCHEMA = Path(__file__).resolve().parents[1] / "contracts" / "serving_schema.example.json"
-TRANSFORMER_CLASS = "components.features.transformer.FeatureTransformer"
 BOOKING_FIELDS = (
     "day",
     "hour",

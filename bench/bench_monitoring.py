@@ -22,13 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from _timing import median_time
 from monitor_support import TRAIN_MONTHS, delay_model, delay_model_reference, sample, write_served
 
+from cli.output import format_table
 from components.monitoring.config import load_monitor_config
 from components.monitoring.feedback import Feedback, read_feedback, store_feedback
 from components.monitoring.monitor import check_production
 from components.monitoring.served import read_served
 from components.schema.logic import load_schema
 from components.validation.config import load_thresholds
-from pipelines.output import format_table
 
 LOG_ROWS = (1_500, 10_000, 50_000)
 WINDOWS = (1_500, 5_000, 20_000)

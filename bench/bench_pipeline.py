@@ -21,11 +21,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from cli.output import format_table
+from cli.run_summary import find_run
 from components.lineage import ExecutionRecord, open_store
 from components.settings import ProjectSettings
 from pipelines.local_runner import run_pipeline_locally
-from pipelines.output import format_table
-from pipelines.run_summary import find_run
 from pipelines.training import continuous_training
 
 SIZES: dict[str, dict[str, object]] = {

@@ -44,9 +44,13 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# The test doubles: a stand-in model folder and the echo models of the ceiling.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from doubles import ATOMIC_ECHO_CLASS, ECHO_CLASS, TESTS_DIR
+
 from components.processes import (
     DEFAULT_SERVING_VENV,
-    ECHO_CLASS,
     ModelServer,
     ServerConfig,
     resident_memory_mb,
@@ -59,7 +63,6 @@ from contracts.data_contract import Kind
 from contracts.serving_schema import ServingSchema
 
 EXAMPLE_SCHEMA = Path(__file__).resolve().parents[1] / "contracts" / "serving_schema.example.json"
-ATOMIC_ECHO_CLASS = "components.serving.echo_atomic.AtomicMetricsEchoModel"
 P99_BUDGET_MS = 10.0
 PEAK_SECONDS = 1.5
 PEAK_ROUNDS = 2
@@ -118,8 +121,10 @@ class BackendFloor:
 
 def measure_floor(model_dir: Path, records: list[dict[str, Any]]) -> dict[str, Any]:
     """Per-call microseconds of each in-process step, per backend, for one-row and batch requests."""
-    from components.serving.backends import Backend, core_contract, load_backend
-    from components.serving.fixture_model import plain_signature, signature_feeds
+    from doubles.fixture_model import plain_signature, signature_feeds
+
+    from components.serving.backend_kinds import Backend
+    from components.serving.backends import core_contract, load_backend
     from components.serving.model import FlightDelayModel
     from components.serving.validation import RequestValidator
 
@@ -273,6 +278,7 @@ def start_all(model_dir: Path, scratch: Path) -> tuple[dict[Config, ModelServer]
                 start_server,
                 ServerConfig(
                     model_class=echo_class,
+                    python_path=(TESTS_DIR,),
                     workers=shape[0],
                     threads=shape[1],
                     grpc_workers=0,
@@ -337,7 +343,7 @@ def run(argv: list[str] | None, scratch: Path) -> int:
     started = time.monotonic()
     model_dir = args.model
     if model_dir is None:
-        from components.serving.fixture_model import build_model_folder
+        from doubles.fixture_model import build_model_folder
 
         model_dir = build_model_folder(scratch / "model", ServingSchema.read(EXAMPLE_SCHEMA))
     records = synthetic_records(ServingSchema.read(model_dir / "serving_schema.json"), 256)

@@ -11,6 +11,7 @@ from functools import partial
 
 from _timing import median_time
 
+from cli.output import format_table
 from components.features.offline import OfflineFeatures
 from components.ingest.logic import load_year, select_months
 from components.schema.logic import load_schema
@@ -18,7 +19,6 @@ from components.settings import ProjectSettings
 from components.statistics.logic import compute_statistics
 from components.validation.config import load_thresholds
 from components.validation.logic import validate_statistics
-from pipelines.output import format_table
 
 SIZES = {"1 month (Jan)": [1], "6 months (Jan-Jun)": list(range(1, 7)), "12 months": list(range(1, 13))}
 

@@ -41,12 +41,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from components.settings import PROJECT_ROOT
 from contracts.errors import MlopsError, ServerProcessError
+from contracts.names import MODEL_CLASS
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SERVING_VENV = PROJECT_ROOT / ".venv-serving"
-MODEL_CLASS = "components.serving.model.FlightDelayModel"
-ECHO_CLASS = "components.serving.echo.EchoModel"
 # What the Seldon operator configures in a cluster; Seldon's own default is /metrics.
 METRICS_PATH = "/prometheus"
 LOG_TAIL_LINES = 40
@@ -231,6 +230,8 @@ class ServerConfig:
             removed by a clean ``stop`` and kept when the server fails to start (its error names it).
         startup_timeout: Seconds to wait for the server to become healthy.
         extra_env: Additional environment variables for the server.
+        python_path: Folders put first on the server's import path, for model classes outside the
+            project's packages (the test doubles under tests/).
     """
 
     model_class: str
@@ -247,6 +248,7 @@ class ServerConfig:
     log_dir: Path | None = None
     startup_timeout: float = 120.0
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    python_path: tuple[Path, ...] = ()
 
 
 class ModelServer(ManagedProcess):
@@ -322,7 +324,9 @@ class ModelServer(ManagedProcess):
             ready=self._health_problem,
             startup_timeout=self.config.startup_timeout,
             env={
-                "PYTHONPATH": os.pathsep.join(filter(None, [checkout, os.environ.get("PYTHONPATH")])),
+                "PYTHONPATH": os.pathsep.join(
+                    filter(None, [*map(str, self.config.python_path), checkout, os.environ.get("PYTHONPATH")])
+                ),
                 "PREDICTIVE_UNIT_METRICS_ENDPOINT": METRICS_PATH,
                 # Metrics go to Prometheus; copying them into every response body only slows answers down.
                 "INCLUDE_METRICS_IN_CLIENT_RESPONSE": "false",
@@ -500,3 +504,14 @@ def resident_memory_mb(group: int) -> float:
             if line.startswith("VmRSS:"):
                 total_kb += int(line.split()[1])
     return total_kb / 1024
+
+
+def running_server_record(record_path: Path) -> dict[str, Any] | None:
+    """The record a background server left at ``record_path``, if its process group still runs."""
+    if not record_path.is_file():
+        return None
+    record = dict(json.loads(record_path.read_text(encoding="utf-8")))
+    if group_members(int(record["pid"])):
+        return record
+    record_path.unlink()  # a server that died on its own leaves its record behind
+    return None

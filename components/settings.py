@@ -10,6 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+# The checkout (or image folder) holding the project: where `git` finds its version and where server
+# processes started from here find its packages.
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
 STATE_DIR_VARIABLE = "MLOPS_STATE_DIR"
 METADATA_URI_VARIABLE = "MLOPS_METADATA_URI"
 DEFAULT_STATE_DIR = ".mlops"

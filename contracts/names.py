@@ -14,3 +14,8 @@ METADATA_FILE = "model.json"
 KERAS_FILE = "model.keras"
 SAVED_MODEL_DIR = "saved_model"
 TFLITE_FILE = "model.tflite"
+
+# The Seldon Core classes a server or a SeldonDeployment names, by import path.
+MODEL_CLASS = "components.serving.model.FlightDelayModel"
+TRANSFORMER_CLASS = "components.features.transformer.FeatureTransformer"
+ROUTER_CLASS = "components.rollout.router.BanditRouter"

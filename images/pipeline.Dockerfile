@@ -38,6 +38,7 @@ RUN --mount=type=secret,id=ca,required=false --mount=type=cache,target=/root/.ca
 COPY contracts ./contracts
 COPY components ./components
 COPY pipelines ./pipelines
+COPY cli ./cli
 RUN --mount=type=secret,id=ca,required=false --mount=type=cache,target=/root/.cache/uv \
     if [ -s /run/secrets/ca ]; then export SSL_CERT_FILE=/run/secrets/ca; fi; \
     UV_PROJECT_ENVIRONMENT=/opt/venv /opt/uv/bin/uv sync --frozen --no-dev --extra pipeline \

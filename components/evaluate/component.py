@@ -22,21 +22,21 @@ def evaluate(
     """Returns whether the candidate is blessed; the verdict names every threshold passed or failed."""
     from pathlib import Path
 
-    from components.evaluate.step import evaluate_step
-    from components.lineage import open_store
+    from components.evaluate.step import evaluate_step, evaluation_properties, scalar_metrics
+    from components.lineage import recorded_step
     from components.registry import ModelRegistry
 
-    with (
-        open_store(metadata_uri) as store,
-        store.execution(
-            run_id=run_id, pipeline=pipeline, component="evaluate", version=code_version
-        ) as execution,
-    ):
-        production = ModelRegistry(store, model_name=model_name).production()
-        execution.add_input("model", "Model", uri=model.uri)
-        execution.add_input("batch", "Dataset", uri=batch.uri)
+    with recorded_step(
+        "evaluate",
+        metadata_uri,
+        run_id,
+        pipeline,
+        code_version,
+        inputs={"model": ("Model", model.uri), "batch": ("Dataset", batch.uri)},
+    ) as step:
+        production = ModelRegistry(step.store, model_name=model_name).production()
         if production is not None:
-            execution.add_input("production_model", "Model", uri=production.uri)
+            step.add_input("production_model", "Model", uri=production.uri)
         outcome = evaluate_step(
             Path(model.path),
             Path(batch.path),
@@ -44,22 +44,10 @@ def evaluate(
             Path(report.path),
             production_model_dir=Path(production.uri) if production else None,
         )
-        overall = outcome.candidate.overall
-        properties: dict[str, bool | float | str] = {
-            "blessed": outcome.verdict.blessed,
-            "auc": overall.auc or 0.0,
-            "log_loss": overall.log_loss,
-        }
-        if production is not None:
-            properties["compared_with"] = production.version
-        execution.add_output("evaluation", "Evaluation", uri=evaluation.uri, properties=properties)
-    for name in ("auc", "log_loss", "accuracy", "precision", "recall", "expected_calibration_error"):
-        value = getattr(overall, name)
-        if value is not None:
-            metrics.log_metric(name, round(float(value), 6))
-    for origin in outcome.candidate.slices_of("origin"):
-        if origin.metrics.auc is not None:
-            metrics.log_metric(f"auc_{origin.value}", round(origin.metrics.auc, 6))
+        properties = evaluation_properties(outcome, production.version if production else None)
+        step.add_output("evaluation", "Evaluation", uri=evaluation.uri, properties=properties)
+    for name, value in scalar_metrics(outcome).items():
+        metrics.log_metric(name, value)
     candidate = outcome.candidate
     classification.log_roc_curve(
         list(candidate.roc_fpr), list(candidate.roc_tpr), list(candidate.roc_thresholds)

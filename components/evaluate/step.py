@@ -34,3 +34,27 @@ def evaluate_step(
     save_verdict(outcome.verdict, out_dir / VERDICT_FILE)
     report_path.write_text(outcome.report, encoding="utf-8")
     return outcome
+
+
+def evaluation_properties(outcome: Evaluation, compared_with: str | None) -> dict[str, bool | float | str]:
+    """What lineage records of an evaluation: the verdict, the headline metrics and the version beaten."""
+    overall = outcome.candidate.overall
+    properties: dict[str, bool | float | str] = {
+        "blessed": outcome.verdict.blessed,
+        "auc": overall.auc or 0.0,
+        "log_loss": overall.log_loss,
+    }
+    if compared_with is not None:
+        properties["compared_with"] = compared_with
+    return properties
+
+
+SCALAR_METRICS = ("auc", "log_loss", "accuracy", "precision", "recall", "expected_calibration_error")
+
+
+def scalar_metrics(outcome: Evaluation) -> dict[str, float]:
+    """The candidate's metrics a run's dashboard shows: overall, and AUC by origin airport."""
+    overall = outcome.candidate.overall
+    values = {name: getattr(overall, name) for name in SCALAR_METRICS}
+    values |= {f"auc_{origin.value}": origin.metrics.auc for origin in outcome.candidate.slices_of("origin")}
+    return {name: round(float(value), 6) for name, value in values.items() if value is not None}

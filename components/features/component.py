@@ -22,30 +22,24 @@ def materialize_features(
     from pathlib import Path
 
     from components.features.step import materialize_step
-    from components.lineage import open_store
+    from components.lineage import recorded_step
 
     until = datetime.fromisoformat(end)
     until = until.replace(tzinfo=UTC) if until.tzinfo is None else until
-    with (
-        open_store(metadata_uri) as store,
-        store.execution(
-            run_id=run_id,
-            pipeline=pipeline,
-            component="materialize-features",
-            version=code_version,
-            parameters={
-                "end": until.isoformat(),
-                "feature_repo": feature_repo,
-                "features_venv": features_venv,
-                "request_id": request_id,
-            },
-        ) as execution,
-    ):
+    parameters = {
+        "end": until.isoformat(),
+        "feature_repo": feature_repo,
+        "features_venv": features_venv,
+        "request_id": request_id,
+    }
+    with recorded_step(
+        "materialize-features", metadata_uri, run_id, pipeline, code_version, parameters=parameters
+    ) as step:
         outcome = materialize_step(
             Path(feature_repo), until, venv=Path(features_venv) if features_venv else None
         )
         loaded = [name for name, window in outcome.result["windows"].items() if window is not None]
-        execution.add_output(
+        step.add_output(
             "feature_store",
             "FeatureStore",
             uri=feature_repo,

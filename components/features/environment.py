@@ -20,10 +20,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from components.settings import configured_features_venv
+from components.settings import PROJECT_ROOT, configured_features_venv
 from contracts.errors import FeatureStoreError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_FEATURES_VENV = PROJECT_ROOT / ".venv-features"
 WORKER_MODULE = "components.features.worker"
 STDERR_TAIL_LINES = 30

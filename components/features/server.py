@@ -14,13 +14,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from components.features.environment import features_venv
-from components.processes import ManagedProcess, first_failing_url, free_ports
+from components.processes import ManagedProcess, first_failing_url, free_ports, running_server_record
+from components.settings import ProjectSettings
 from contracts.errors import FeatureStoreError
 from contracts.feature_catalog import CONFIG_FILE
 
+# Under the state folder: the record of the feature server `mlops features serve` left running.
+SERVER_RECORD_FILE = "feature-server.json"
 HEALTH_PATH = "/health"
 
 
@@ -107,3 +110,8 @@ class FeatureServer(ManagedProcess):
 def start_feature_server(repo: Path, **options: object) -> FeatureServer:
     """Starts a feature server on a rendered repository (see ``FeatureServer.start``)."""
     return FeatureServer(FeatureServerConfig(repo=repo, **options)).start()  # type: ignore[arg-type]
+
+
+def running_feature_server(settings: ProjectSettings) -> dict[str, Any] | None:
+    """The record of the feature server ``mlops features serve`` started, if it still runs."""
+    return running_server_record(settings.state_dir / SERVER_RECORD_FILE)

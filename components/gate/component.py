@@ -18,17 +18,18 @@ def gate(
     from pathlib import Path
 
     from components.gate.logic import enforce
-    from components.lineage import open_store
+    from components.lineage import recorded_step
     from components.validation.report import REPORT_FILE, read_report
 
-    with (
-        open_store(metadata_uri) as store,
-        store.execution(
-            run_id=run_id, pipeline=pipeline, component="gate", version=code_version
-        ) as execution,
-    ):
-        execution.add_input("report", "ValidationReport", uri=report.uri)
+    with recorded_step(
+        "gate",
+        metadata_uri,
+        run_id,
+        pipeline,
+        code_version,
+        inputs={"report": ("ValidationReport", report.uri)},
+    ) as step:
         verdict = enforce(read_report(Path(report.path) / REPORT_FILE))
         Path(approval.path).write_text(verdict, encoding="utf-8")
-        execution.add_output("approval", "DataApproval", uri=approval.uri, properties={"verdict": verdict})
+        step.add_output("approval", "DataApproval", uri=approval.uri, properties={"verdict": verdict})
     return verdict

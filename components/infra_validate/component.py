@@ -23,20 +23,18 @@ def infra_validate(
 
     from components.infra_validate.budgets import BUDGETS_PATH
     from components.infra_validate.step import infra_validate_step
-    from components.lineage import open_store
+    from components.lineage import recorded_step
 
     budgets_path = Path(budgets_file) if budgets_file else BUDGETS_PATH
-    with (
-        open_store(metadata_uri) as store,
-        store.execution(
-            run_id=run_id,
-            pipeline=pipeline,
-            component="infra-validate",
-            version=code_version,
-            parameters={"budgets": str(budgets_path), "serving_venv": serving_venv},
-        ) as execution,
-    ):
-        execution.add_input("model", "Model", uri=model.uri)
+    with recorded_step(
+        "infra-validate",
+        metadata_uri,
+        run_id,
+        pipeline,
+        code_version,
+        parameters={"budgets": str(budgets_path), "serving_venv": serving_venv},
+        inputs={"model": ("Model", model.uri)},
+    ) as step:
         outcome = infra_validate_step(
             Path(model.path),
             Path(batch.path),
@@ -49,5 +47,5 @@ def infra_validate(
         for check in outcome.checks:
             if isinstance(check.measured, int | float):
                 properties[check.name] = check.measured
-        execution.add_output("infra", "InfraValidation", uri=infra.uri, properties=properties)
+        step.add_output("infra", "InfraValidation", uri=infra.uri, properties=properties)
     return outcome.passed

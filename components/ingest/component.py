@@ -24,7 +24,7 @@ def ingest(
     from pathlib import Path
 
     from components.ingest.step import as_months, feature_store, materialise_batch
-    from components.lineage import open_store
+    from components.lineage import recorded_step
 
     parameters = {
         "months": ",".join(str(month) for month in as_months(months)),
@@ -33,19 +33,15 @@ def ingest(
         "request_id": request_id,
         "trigger": trigger,
     }
-    with (
-        open_store(metadata_uri) as store,
-        store.execution(
-            run_id=run_id, pipeline=pipeline, component="ingest", version=code_version, parameters=parameters
-        ) as execution,
-    ):
-        if data_file:
-            execution.add_input("source", "Dataset", uri=str(Path(data_file).resolve()))
+    source = {"source": ("Dataset", str(Path(data_file).resolve()))} if data_file else {}
+    with recorded_step(
+        "ingest", metadata_uri, run_id, pipeline, code_version, parameters=parameters, inputs=source
+    ) as step:
         summary = materialise_batch(
             Path(batch.path),
             months=as_months(months),
             data_file=data_file,
             features=feature_store(feature_repo, features_venv),
         )
-        execution.add_output("batch", "Dataset", uri=batch.uri, properties=summary.as_properties())
+        step.add_output("batch", "Dataset", uri=batch.uri, properties=summary.as_properties())
     batch.metadata.update(summary.as_properties())

@@ -33,6 +33,7 @@ from components.lineage.records import (
     PropertyValue,
     RunRecord,
 )
+from components.lineage.step import recorded_step
 from components.lineage.store import LineageStore, open_store
 
 __all__ = [
@@ -54,4 +55,5 @@ __all__ = [
     "StoreConfig",
     "open_store",
     "parse_metadata_uri",
+    "recorded_step",
 ]

@@ -46,6 +46,11 @@ class ExecutionRecorder:
         self._clock_start = 0.0
         self._record: ExecutionRecord | None = None
 
+    @property
+    def store(self) -> LineageStore:
+        """The store the execution is recorded in, for a step that also reads it (the registry)."""
+        return self._store
+
     def add_input(
         self,
         name: str,

@@ -25,43 +25,40 @@ def register(
     import json
     from pathlib import Path
 
-    from components.lineage import open_store
-    from components.register.step import combine_blessing, first_stage, promotes
-    from components.registry import MODEL_VERSION_TYPE, ModelRegistry, version_properties
+    from components.lineage import recorded_step
+    from components.register.step import combine_blessing, register_version, registration_outcome
+    from components.registry import MODEL_VERSION_TYPE, version_properties
 
     blessing = combine_blessing(Path(evaluation.path), Path(infra.path))
-    with open_store(metadata_uri) as store:
-        with store.execution(
-            run_id=run_id,
-            pipeline=pipeline,
-            component="register",
-            version=code_version,
-            parameters={"model_name": model_name, "promotion": promotion, "trigger": trigger},
-        ) as step:
-            step.add_input("model", "Model", uri=model.uri)
-            step.add_input("evaluation", "Evaluation", uri=evaluation.uri)
-            step.add_input("infra", "InfraValidation", uri=infra.uri)
-            properties = version_properties(
-                metrics=blessing.metrics, blessed=blessing.blessed, checks=blessing.checks
-            )
-            step.add_output("model_version", MODEL_VERSION_TYPE, uri=model.uri, properties=properties)
-        registry = ModelRegistry(
-            store,
-            model_name=model_name,
-            lock_path=Path(registry_lock) if registry_lock else None,
-            actor="pipeline",
-        )
-        version = registry.register(
-            step.record.outputs[0].id, stage=first_stage(promotion), reason=f"trigger={trigger}"
-        )
-        if promotes(promotion, blessing):
-            version = registry.promote(version.version, reason=f"blessed by run {run_id}")
-    outcome = {
-        "version": version.version,
-        "stage": str(version.stage),
-        "blessed": blessing.blessed,
-        "failed_checks": blessing.failed,
+    inputs = {
+        "model": ("Model", model.uri),
+        "evaluation": ("Evaluation", evaluation.uri),
+        "infra": ("InfraValidation", infra.uri),
     }
+    with recorded_step(
+        "register",
+        metadata_uri,
+        run_id,
+        pipeline,
+        code_version,
+        parameters={"model_name": model_name, "promotion": promotion, "trigger": trigger},
+        inputs=inputs,
+    ) as step:
+        properties = version_properties(
+            metrics=blessing.metrics, blessed=blessing.blessed, checks=blessing.checks
+        )
+        step.add_output("model_version", MODEL_VERSION_TYPE, uri=model.uri, properties=properties)
+    version = register_version(
+        metadata_uri,
+        model_version_id=step.record.outputs[0].id,
+        model_name=model_name,
+        promotion=promotion,
+        blessing=blessing,
+        registry_lock=Path(registry_lock) if registry_lock else None,
+        trigger=trigger,
+        run_id=run_id,
+    )
+    outcome = registration_outcome(version, blessing)
     Path(summary.path).write_text(json.dumps(outcome, indent=2), encoding="utf-8")
     summary.metadata.update(outcome)
     return f"{version.version}:{version.stage}"

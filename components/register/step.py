@@ -1,4 +1,5 @@
-"""What the register step decides, independent of KFP: the blessing and the stage of a new version."""
+"""What the register step decides, independent of KFP: the blessing, the stage of a new version and
+whether it goes to production."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 from components.evaluate.blessing import load_verdict
 from components.evaluate.results import CANDIDATE_FILE, VERDICT_FILE, load_result, registry_metrics
 from components.infra_validate.step import read_infra_report
+from components.lineage import open_store
+from components.registry import ModelRegistry, ModelVersion
 from components.registry.stages import Stage
 from contracts.errors import ConfigError
 
@@ -66,3 +69,40 @@ def combine_blessing(evaluation_dir: Path, infra_dir: Path) -> Blessing:
     ]
     metrics = registry_metrics(load_result(evaluation_dir / CANDIDATE_FILE))
     return Blessing(blessed=verdict.blessed and bool(infra["passed"]), checks=tuple(checks), metrics=metrics)
+
+
+def register_version(
+    metadata_uri: str,
+    *,
+    model_version_id: int,
+    model_name: str,
+    promotion: str,
+    blessing: Blessing,
+    registry_lock: Path | None,
+    trigger: str,
+    run_id: str,
+) -> ModelVersion:
+    """Registers the recorded ``ModelVersion`` artifact as the model's next version, in the stage
+    ``promotion`` and its blessing decide, and promotes it to production when both say so.
+
+    Raises:
+        ConfigError: for an unknown ``promotion``.
+        RegistryError: when the registry refuses the change (it is then left as it was).
+    """
+    stage = first_stage(promotion)
+    with open_store(metadata_uri) as store:
+        registry = ModelRegistry(store, model_name=model_name, lock_path=registry_lock, actor="pipeline")
+        version = registry.register(model_version_id, stage=stage, reason=f"trigger={trigger}")
+        if promotes(promotion, blessing):
+            version = registry.promote(version.version, reason=f"blessed by run {run_id}")
+    return version
+
+
+def registration_outcome(version: ModelVersion, blessing: Blessing) -> dict[str, Any]:
+    """The step's summary: the version, its stage, and why it was not blessed if it was not."""
+    return {
+        "version": version.version,
+        "stage": str(version.stage),
+        "blessed": blessing.blessed,
+        "failed_checks": blessing.failed,
+    }

@@ -20,9 +20,9 @@ from typing import Any
 
 import jsonschema
 
+from components.settings import PROJECT_ROOT
 from contracts.errors import RolloutError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = PROJECT_ROOT / "manifests" / "schemas" / "crds" / "seldondeployment-v1.json"
 # Graph implementations Seldon's executor runs itself, with no container of ours.
 BUILT_IN_IMPLEMENTATIONS = frozenset({"RANDOM_ABTEST", "AVERAGE_COMBINER", "SIMPLE_MODEL", "SIMPLE_ROUTER"})

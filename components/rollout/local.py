@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlencode, urlparse
 
-from components.processes import PROJECT_ROOT, free_ports, group_members, stop_group
+from components.processes import free_ports, group_members, stop_group
 from components.rollout.actuator import Observed
 from components.rollout.deployment_file import DeploymentFile
 from components.rollout.http_json import get_json
@@ -30,6 +30,7 @@ from components.rollout.routes import write_routes
 from components.rollout.server_pool import ServerPool, ServerSpec
 from components.rollout.state import RolloutState
 from components.rollout.traffic import TrafficWindow
+from components.settings import PROJECT_ROOT
 from contracts.errors import RolloutError, ServerProcessError
 
 PROXY_RECORD = "proxy.json"

@@ -45,13 +45,10 @@ from components.rollout.names import (
 )
 from components.rollout.strategy import Strategy, split
 from contracts.errors import RolloutError
-from contracts.names import MODEL_NAME
+from contracts.names import MODEL_CLASS, MODEL_NAME, ROUTER_CLASS, TRANSFORMER_CLASS
 
 API_VERSION = "machinelearning.seldon.io/v1"
 KIND = "SeldonDeployment"
-MODEL_CLASS = "components.serving.model.FlightDelayModel"
-ROUTER_CLASS = "components.rollout.router.BanditRouter"
-TRANSFORMER_CLASS = "components.features.transformer.FeatureTransformer"
 # Where Seldon's storage initializer puts the model folder for a graph unit with a modelUri.
 MOUNTED_MODEL_PATH = "/mnt/models"
 BANDIT_STATE_DIR = "/var/lib/bandit"

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from components.processes import ModelServer, ServerConfig
+from contracts.names import ROUTER_CLASS
 
-ROUTER_CLASS = "components.rollout.router.BanditRouter"
 DEFAULT_UNIT_NAME = "bandit-router"
 
 

@@ -18,23 +18,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
+from components.serving.backend_kinds import Backend
 from components.serving.feature_batch import FeatureBatch
 from contracts.core_contract import CoreContract
 from contracts.errors import ModelContractError, ModelUnavailableError
 from contracts.names import METADATA_FILE, SAVED_MODEL_DIR, SCHEMA_FILE
-
-
-class Backend(StrEnum):
-    AUTO = "auto"
-    TFLITE = "tflite"
-    SESSION = "session"
-    FUNCTION = "function"
 
 
 class LoadedModel(Protocol):
@@ -44,20 +37,6 @@ class LoadedModel(Protocol):
     output_name: str
 
     def predict(self, batch: FeatureBatch) -> np.ndarray: ...
-
-
-def parse_backend(name: str) -> Backend:
-    """The backend called ``name``.
-
-    Raises:
-        ModelUnavailableError: for an unknown name.
-    """
-    try:
-        return Backend(name)
-    except ValueError as exc:
-        raise ModelUnavailableError(
-            f"backend must be one of {[str(b) for b in Backend]}, not {name!r}"
-        ) from exc
 
 
 def core_contract(metadata: Mapping[str, Any]) -> CoreContract | None:

@@ -37,7 +37,7 @@ import tensorflow as tf
 from google.protobuf.message import DecodeError
 from tensorflow.core.protobuf import saved_model_pb2
 
-from components.serving.backends import Backend
+from components.serving.backend_kinds import Backend
 from components.serving.feature_batch import FeatureBatch
 from contracts.errors import ModelUnavailableError, ServingError
 

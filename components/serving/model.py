@@ -29,14 +29,8 @@ from google.protobuf import json_format
 from seldon_core.flask_utils import SeldonMicroserviceException
 from seldon_core.proto import prediction_pb2
 
-from components.serving.backends import (
-    Backend,
-    LoadedModel,
-    core_contract,
-    load_backend,
-    parse_backend,
-    resolve_backend,
-)
+from components.serving.backend_kinds import Backend, parse_backend
+from components.serving.backends import LoadedModel, core_contract, load_backend, resolve_backend
 from components.serving.batching import RowPredictor, coalescing
 from components.serving.chaos import read_fault
 from components.serving.feature_batch import FeatureBatch

@@ -19,19 +19,16 @@ def time_order(
     """Runs after the new batch's gate (malformed dates are the gate's to name), before training."""
     from pathlib import Path
 
-    from components.lineage import open_store
+    from components.lineage import recorded_step
     from components.time_order.step import check_batches
 
-    with (
-        open_store(metadata_uri) as store,
-        store.execution(
-            run_id=run_id, pipeline=pipeline, component="time-order", version=code_version
-        ) as execution,
-    ):
-        execution.add_input("train_batch", "Dataset", uri=train_batch.uri)
-        execution.add_input("new_batch", "Dataset", uri=new_batch.uri)
-        execution.add_input("new_batch_approval", "DataApproval", uri=new_batch_approval.uri)
+    inputs = {
+        "train_batch": ("Dataset", train_batch.uri),
+        "new_batch": ("Dataset", new_batch.uri),
+        "new_batch_approval": ("DataApproval", new_batch_approval.uri),
+    }
+    with recorded_step("time-order", metadata_uri, run_id, pipeline, code_version, inputs=inputs) as step:
         properties = check_batches(Path(train_batch.path), Path(new_batch.path))
         Path(approval.path).write_text("in order", encoding="utf-8")
-        execution.add_output("approval", "TimeOrderApproval", uri=approval.uri, properties=properties)
+        step.add_output("approval", "TimeOrderApproval", uri=approval.uri, properties=properties)
     approval.metadata.update(properties)

@@ -27,7 +27,7 @@ def train(
     new batch's gate: their approvals are inputs, so lineage shows them upstream."""
     from pathlib import Path
 
-    from components.lineage import open_store
+    from components.lineage import recorded_step
     from components.train.hyperparameters import HyperParameters
     from components.train.step import train_step
 
@@ -41,15 +41,14 @@ def train(
         seed=seed,
     )
     parameters = {key: str(value) for key, value in hyperparameters.to_dict().items()}
-    with (
-        open_store(metadata_uri) as store,
-        store.execution(
-            run_id=run_id, pipeline=pipeline, component="train", version=code_version, parameters=parameters
-        ) as execution,
-    ):
-        execution.add_input("batch", "Dataset", uri=batch.uri)
-        execution.add_input("train_approval", "DataApproval", uri=train_approval.uri)
-        execution.add_input("time_order_approval", "TimeOrderApproval", uri=time_order_approval.uri)
+    inputs = {
+        "batch": ("Dataset", batch.uri),
+        "train_approval": ("DataApproval", train_approval.uri),
+        "time_order_approval": ("TimeOrderApproval", time_order_approval.uri),
+    }
+    with recorded_step(
+        "train", metadata_uri, run_id, pipeline, code_version, parameters=parameters, inputs=inputs
+    ) as step:
         metadata = train_step(Path(batch.path), Path(model.path), hyperparameters)
         properties = {
             "validation_auc": round(metadata.validation["auc"], 6),
@@ -57,5 +56,5 @@ def train(
             "epochs_run": len(metadata.history.get("loss", [])),
             "training_seconds": round(metadata.training_seconds, 3),
         }
-        execution.add_output("model", "Model", uri=model.uri, properties=properties)
+        step.add_output("model", "Model", uri=model.uri, properties=properties)
     model.metadata.update(properties)

@@ -20,14 +20,13 @@ from typing import Any, Protocol
 from components.settings import (
     FEATURE_REPO_VARIABLE,
     METADATA_URI_VARIABLE,
+    PROJECT_ROOT,
     STATE_DIR_VARIABLE,
     ProjectSettings,
 )
 from components.triggers.kinds import TriggerKind
 from components.triggers.window import DataWindow
 from contracts.names import MODEL_NAME
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -200,7 +199,7 @@ class LocalLauncher:
         self.extra_env = dict(extra_env or {})
 
     def command(self, request: RetrainRequest) -> Sequence[str]:
-        return [self.python, "-m", "pipelines.cli", *request.command_arguments()]
+        return [self.python, "-m", "cli.main", *request.command_arguments()]
 
     def start(self, request: RetrainRequest) -> LocalRun:
         self.log_dir.mkdir(parents=True, exist_ok=True)

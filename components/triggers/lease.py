@@ -254,6 +254,26 @@ class TrainingLease:
             os.close(fd)  # closing releases the lock; the kernel does the same for a process that dies
 
 
+def release_finished_run(lease: TrainingLease, run_finished: Callable[[str], bool]) -> None:
+    """Ends the lease of a cluster run that has finished since the last look.
+
+    A cluster run's end is never seen by the process that started it (a CronJob tick exits after starting
+    it), so the next tick asks the run's state through ``run_finished`` and releases its lease here.
+    """
+    open_lease = lease.ledger.state().open_lease()
+    if open_lease is None:
+        return
+    holder = Holder.from_json(open_lease.text("holder"))
+    if holder.run and run_finished(holder.run):
+        grant = LeaseGrant(
+            open_lease.text("lease_id"),
+            open_lease.text("request_id"),
+            open_lease.text("trigger"),
+            open_lease.number("expires_at"),
+        )
+        lease.release(grant, note=f"cluster run {holder.run} finished")
+
+
 def _lease(event: str, grant: LeaseGrant, holder: str, note: str) -> dict[str, Any]:
     return {
         "event": event,

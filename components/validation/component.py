@@ -28,7 +28,7 @@ def validate(
     """
     from pathlib import Path
 
-    from components.lineage import open_store
+    from components.lineage import recorded_step
     from components.schema.logic import SCHEMA_PATH
     from components.validation.report import ANOMALIES_FILE
     from components.validation.step import ValidationOutputs, validate_batch
@@ -41,20 +41,14 @@ def validate(
         Path(report_view.path),
     )
     parameters: dict[str, str | bool] = {"batch": batch_name, "measure_drift": measure_drift}
-    with (
-        open_store(metadata_uri) as store,
-        store.execution(
-            run_id=run_id,
-            pipeline=pipeline,
-            component="validate",
-            version=code_version,
-            parameters=parameters,
-        ) as execution,
-    ):
-        execution.add_input("batch", "Dataset", uri=batch.uri)
-        if measure_drift:
-            execution.add_input("previous_batch", "Dataset", uri=previous_batch.uri)
-        execution.add_input("schema", "Schema", uri=str(SCHEMA_PATH))
+    inputs = {
+        "batch": ("Dataset", batch.uri),
+        **({"previous_batch": ("Dataset", previous_batch.uri)} if measure_drift else {}),
+        "schema": ("Schema", str(SCHEMA_PATH)),
+    }
+    with recorded_step(
+        "validate", metadata_uri, run_id, pipeline, code_version, parameters=parameters, inputs=inputs
+    ) as step:
         result = validate_batch(
             Path(batch.path),
             outputs,
@@ -66,11 +60,11 @@ def validate(
             "anomalies": len(result.anomalies),
             "drift_exceeded": len(result.exceeded),
         }
-        execution.add_output(
+        step.add_output(
             "statistics", "Statistics", uri=stats.uri, properties={"num_examples": result.num_examples}
         )
-        execution.add_output("statistics_view", "HTML", uri=stats_view.uri)
-        execution.add_output("report", "ValidationReport", uri=report.uri, properties=properties)
-        execution.add_output("anomalies", "Anomalies", uri=f"{report.uri}/{ANOMALIES_FILE}")
+        step.add_output("statistics_view", "HTML", uri=stats_view.uri)
+        step.add_output("report", "ValidationReport", uri=report.uri, properties=properties)
+        step.add_output("anomalies", "Anomalies", uri=f"{report.uri}/{ANOMALIES_FILE}")
     report.metadata.update(properties)
     return result.verdict

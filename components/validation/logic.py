@@ -7,8 +7,8 @@ Typical use by a pipeline step::
     write_report(result.report, out / "report.json")
     write_anomalies(result.anomalies, out / "anomalies.pbtxt")
 
-``validate_batch_file`` does the reading too, and turns an unreadable file into a ``halt`` report
-instead of an exception, so a run can always record why it stopped.
+``unreadable_batch_result`` turns a batch that cannot be read into a ``halt`` report instead of an
+exception, so a run can always record why it stopped (``step.validate_batch`` does both).
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ import tensorflow_data_validation as tfdv
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2
 
-from components.ingest.batch_io import read_batch
 from components.schema.logic import TRAINING
-from components.statistics.logic import Statistics, compute_statistics, num_examples
+from components.statistics.logic import Statistics, num_examples
 from components.validation import checks
 from components.validation.config import Thresholds, load_thresholds
 from components.validation.drift import measurements, unmeasured, with_comparators
@@ -151,39 +150,6 @@ def unreadable_batch_result(error: DataContractError, *, batch: str) -> Validati
     checks.record(anomalies, [anomaly])
     report = ValidationReport(batch=batch, num_examples=0, anomalies=(anomaly,))
     return ValidationResult(report=report, anomalies=anomalies, statistics=None)
-
-
-def validate_batch_file(
-    path: Path,
-    schema: schema_pb2.Schema,
-    *,
-    previous: Statistics | None = None,
-    serving: Statistics | None = None,
-    thresholds: Thresholds | None = None,
-    environment: str = TRAINING,
-) -> ValidationResult:
-    """Reads a batch file, computes its statistics and validates them; never raises for bad data.
-
-    A missing, truncated or unparsable file yields a ``halt`` report with anomaly ``UNREADABLE_FILE``
-    and ``statistics=None``. Arguments are those of ``validate_statistics``; the batch is named after
-    the file.
-
-    Raises:
-        ValidationError: only when TFDV itself fails on data it has already accepted.
-    """
-    try:
-        frame = read_batch(path)
-    except DataContractError as exc:
-        return unreadable_batch_result(exc, batch=path.name)
-    return validate_statistics(
-        compute_statistics(frame),
-        schema,
-        previous=previous,
-        serving=serving,
-        thresholds=thresholds,
-        environment=environment,
-        batch=path.name,
-    )
 
 
 def write_anomalies(anomalies: Anomalies, path: Path) -> Path:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import main
+from cli.run_summary import find_run
 from components.features.environment import FeatureEnvironment
 from components.lineage import open_store
 from components.settings import ProjectSettings
 from contracts.feature_catalog import VIEWS
-from pipelines.cli import main
-from pipelines.run_summary import find_run
 
 AUGUST = "2013-08-01T00:00:00+00:00"
 

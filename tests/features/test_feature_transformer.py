@@ -12,17 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from doubles.fixture_model import build_model_folder
 
+from cli import serve_commands
+from components.features.booking_service import serve_booking_time
 from components.features.client import FeatureClient
 from components.features.environment import FeatureEnvironment
 from components.monitoring.served import read_served
 from components.processes import group_members
-from components.serving.fixture_model import build_model_folder
 from components.settings import ProjectSettings
 from contracts.feature_catalog import AIRCRAFT, FEATURE_NAMES, ROUTE_DELAYS
 from contracts.serving_schema import ServingSchema
-from pipelines import serve_commands
-from pipelines.feature_commands import serve_booking_time
 
 EXAMPLE_SCHEMA = Path(__file__).resolve().parents[2] / "contracts" / "serving_schema.example.json"
 SERVER_FILE = serve_commands.SERVER_FILE

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import main
 from contracts.errors import ConfigError, DeploymentError
 from pipelines import cluster_runs
-from pipelines.cli import main
 
 GOLDEN_SPEC = Path(__file__).resolve().parents[1] / "pipelines" / "golden" / "continuous-training.yaml"
 MYSQL_URI = "mysql://mlmd:secret@metadata-mysql.flights-mlops.svc.cluster.local:3306/mlmd"

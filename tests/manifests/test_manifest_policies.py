@@ -11,8 +11,8 @@ import pytest
 import yaml
 from manifest_support import MANIFESTS, OUR_IMAGES, OVERLAYS, PROJECT, containers, identify, pod_specs
 
-from pipelines import deploy_commands
-from pipelines.cli import build_parser
+from cli import deploy_commands
+from cli.main import build_parser
 
 ALL_BUILDS = [*OVERLAYS, "platform"]
 UID = 10001

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from monitor_support import TRAIN_MONTHS, delay_model, register_production, sample, write_served
 
+from cli.main import main
 from components.lineage import open_store
 from components.monitoring.feedback import Feedback, store_feedback
-from pipelines.cli import main
 
 
 @pytest.fixture

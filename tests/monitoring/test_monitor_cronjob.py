@@ -12,8 +12,8 @@ import pytest
 import yaml
 from monitor_support import PROJECT_ROOT
 
-from pipelines import monitor_commands
-from pipelines.cli import build_parser
+from cli import monitor_commands
+from cli.main import build_parser
 
 
 def render(folder: str = "base") -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import main
 from components.monitoring.feedback import (
     Feedback,
     ingest_feedback_file,
@@ -14,7 +15,6 @@ from components.monitoring.feedback import (
     store_feedback,
 )
 from contracts.errors import FeedbackError
-from pipelines.cli import main
 
 
 def test_json_lines_and_csv_say_the_same_thing() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from doubles.fixture_model import build_model_folder
 from monitor_support import EXAMPLE_SCHEMA, register_production, sample
 from watch_support import settings_for, stop_once_leased, watcher_for
 
@@ -22,7 +23,6 @@ from components.lineage import open_store
 from components.monitoring.feedback import read_feedback, store_feedback
 from components.monitoring.replay import replay_of
 from components.processes import ModelServer, serve_model
-from components.serving.fixture_model import build_model_folder
 from components.serving.loadtest import PREDICTIONS_PATH, run_load
 from components.triggers.launch import LocalRun
 from components.triggers.ledger import FIRED, TRIGGER

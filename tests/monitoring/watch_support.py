@@ -10,6 +10,7 @@ from pathlib import Path
 
 from default_data import session_feature_store
 
+from cli.monitor_commands import local_watcher
 from components.lineage import LineageStore
 from components.monitoring.config import MonitorConfig, load_monitor_config
 from components.settings import ProjectSettings
@@ -17,7 +18,6 @@ from components.triggers.launch import LocalRun
 from components.triggers.ledger import ACQUIRED, LEASE, TriggerLedger
 from components.triggers.policy import TriggerPolicy
 from components.triggers.watch import Watcher, WatchPlan
-from pipelines.monitor_commands import local_watcher
 
 LEASE_WAIT_SECONDS = 240.0
 

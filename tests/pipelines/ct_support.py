@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from default_data import default_months
 
+from cli.main import main
 from components.evaluate.logic import evaluate_artifact
 from components.evaluate.results import registry_metrics
 from components.evaluate.thresholds import load_thresholds
@@ -20,7 +21,6 @@ from components.train.artifact import export_model
 from components.train.hyperparameters import HyperParameters
 from components.train.logic import train_model
 from contracts.data_contract import FEATURE_NAMES
-from pipelines.cli import main
 from pipelines.local_runner import LocalRun, run_pipeline_locally
 from pipelines.training import continuous_training
 

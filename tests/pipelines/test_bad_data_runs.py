@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from default_data import default_months
 
+from cli.main import main
 from components.lineage import open_store
 from components.registry import ModelRegistry
 from components.settings import ProjectSettings
 from components.validation.catalogue import bad_data_case
-from pipelines.cli import main
 
 # The catalogue of the data-validation issue, one whole local run each.
 ISSUE_CASES = (

@@ -33,7 +33,7 @@ def test_json_commands_end_quietly_when_their_reader_has_gone(june_model: Path, 
         read_end, write_end = os.pipe()
         os.close(read_end)
         process = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.cli", *command, "--json"],
+            [sys.executable, "-m", "cli.main", *command, "--json"],
             cwd=REPOSITORY,
             env=environment,
             stdout=write_end,

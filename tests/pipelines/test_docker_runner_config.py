@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from cli.commands import batch_file_for_steps
 from components.settings import ProjectSettings, configured_serving_venv
 from contracts.errors import ConfigError
-from pipelines.commands import batch_file_for_steps
 from pipelines.local_runner import Runner, run_pipeline_locally
 
 

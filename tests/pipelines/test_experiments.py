@@ -10,6 +10,7 @@ import pytest
 from ct_support import command_json, seed_production
 from default_data import default_months
 
+from cli.main import main
 from components.evaluate.results import CANDIDATE_FILE, PRODUCTION_FILE, load_result
 from components.lineage import open_store
 from components.registry import ModelRegistry
@@ -20,7 +21,6 @@ from components.train.artifact import export_model
 from components.train.hyperparameters import HyperParameters
 from components.train.logic import train_model
 from contracts.data_contract import FEATURE_NAMES
-from pipelines.cli import main
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ import pytest
 from ct_support import command_json, seed_production
 from default_data import default_months
 
+from cli.main import main
 from components.ingest.records import feature_records
 from components.processes import group_members
 from components.settings import ProjectSettings
-from pipelines.cli import main
 
 
 def served_version(url: str, row: dict) -> str:

@@ -11,9 +11,9 @@ import pytest
 from ct_support import seed_production
 from default_data import default_months
 
+from cli.main import main
 from components.ingest.records import feature_records
 from components.processes import group_members
-from pipelines.cli import main
 
 
 def post(url: str, body: object) -> tuple[int, dict]:

@@ -9,11 +9,11 @@ import pytest
 from ct_support import run
 from default_data import default_months
 
+from cli.main import main
+from cli.run_summary import find_run, summarise_run
 from components.lineage import open_store
 from components.registry import ModelRegistry
 from components.settings import ProjectSettings
-from pipelines.cli import main
-from pipelines.run_summary import find_run, summarise_run
 
 
 def nothing_registered(state: Path) -> bool:

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from registry_support import FIXED_NOW, record_pipeline_run
 
+from cli import model_commands
 from components.lineage import open_store
 from components.registry import ModelRegistry
 from components.settings import ProjectSettings
 from contracts.errors import RegistryError
-from pipelines import model_commands
 
 Command = Callable[[argparse.Namespace, ProjectSettings], int]
 

@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_importing_the_registry_and_its_commands_loads_no_kfp() -> None:
     probe = (
-        "import sys, components.registry, components.registry.report, pipelines.model_commands; "
+        "import sys, components.registry, components.registry.report, cli.model_commands; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'kfp'))"
     )
     result = subprocess.run(

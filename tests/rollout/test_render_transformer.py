@@ -13,10 +13,9 @@ import pytest
 import yaml
 
 from components.rollout.config import load_config
-from components.rollout.crd import PROJECT_ROOT, check_seldon_deployment
+from components.rollout.crd import check_seldon_deployment
 from components.rollout.render import (
     MOUNTED_MODEL_PATH,
-    TRANSFORMER_CLASS,
     DeploymentPlan,
     ServedVersion,
     render_manifests,
@@ -24,7 +23,9 @@ from components.rollout.render import (
     to_yaml,
 )
 from components.rollout.strategy import Strategy, candidate_weights
+from components.settings import PROJECT_ROOT
 from contracts.errors import RolloutError
+from contracts.names import TRANSFORMER_CLASS
 
 MAIN = ServedVersion("v1", "s3://mlpipeline/models/v1")
 CANDIDATE = ServedVersion("v2", "s3://mlpipeline/models/v2")

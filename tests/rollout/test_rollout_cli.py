@@ -9,23 +9,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from doubles.fixture_model import build_model_folder
 from rollout_support import registry_with
 
+from cli.main import main
 from components.images import serving_image
 from components.registry import Stage
 from components.rollout.config import load_config
-from components.rollout.render import (
-    MODEL_CLASS,
-    TRANSFORMER_CLASS,
-    DeploymentPlan,
-    ServedVersion,
-    render_manifests,
-    to_yaml,
-)
+from components.rollout.render import DeploymentPlan, ServedVersion, render_manifests, to_yaml
 from components.rollout.strategy import Strategy, candidate_weights
-from components.serving.fixture_model import build_model_folder
+from contracts.names import MODEL_CLASS, TRANSFORMER_CLASS
 from contracts.serving_schema import ServingSchema
-from pipelines.cli import main
 
 pytestmark = pytest.mark.xdist_group("rollout-local-e2e")
 

@@ -1,8 +1,9 @@
-"""The SeldonDeployments shown in components/rollout/README.md are exactly what the renderer produces."""
+"""The SeldonDeployments components/rollout/README.md links to (tests/rollout/golden/) are exactly what the
+renderer produces; ``UPDATE_GOLDEN=1`` rewrites them after a reviewed change."""
 
 from __future__ import annotations
 
-import re
+import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from components.rollout.state import Phase, RolloutState
 from components.rollout.strategy import Strategy
 
 README = Path(__file__).resolve().parents[2] / "components" / "rollout" / "README.md"
+GOLDEN_DIR = Path(__file__).parent / "golden"
+UPDATE_VARIABLE = "UPDATE_GOLDEN"
 MAIN = ServedVersion("v3", "s3://mlpipeline/models/flight-delay/v3")
 CANDIDATE = ServedVersion("v4", "s3://mlpipeline/models/flight-delay/v4")
 IMAGE = "localhost:5000/flights-mlops-serving:0.1.0"
@@ -29,25 +32,18 @@ STATE = RolloutState(
     step_started_at=1795767600.0,
     message="step 1 of 4 (10% of traffic) passed; step 2 at 25%",
 )
-SECTIONS = {
-    Strategy.CANARY: ("### canary", 25),
-    Strategy.SHADOW: ("### shadow", 0),
-    Strategy.AB: ("### A/B", 50),
-    Strategy.BANDIT: ("### bandit", 0),
+# The golden file of each strategy and the candidate's weight it is rendered at.
+EXAMPLES = {
+    Strategy.CANARY: ("canary.yaml", 25),
+    Strategy.SHADOW: ("shadow.yaml", 0),
+    Strategy.AB: ("ab.yaml", 50),
+    Strategy.BANDIT: ("bandit.yaml", 0),
 }
-
-
-def _documented(title: str) -> list[dict]:  # type: ignore[type-arg]
-    text = README.read_text(encoding="utf-8")
-    start = text.index(f"\n{title}")
-    block = re.search(r"```yaml\n(.*?)```", text[start:], re.S)
-    assert block is not None, f"no YAML under {title}"
-    return list(yaml.safe_load_all(block.group(1)))
 
 
 @pytest.mark.parametrize("strategy", list(Strategy))
 def test_documented_manifests_are_rendered_ones(strategy: Strategy) -> None:
-    title, weight = SECTIONS[strategy]
+    file_name, weight = EXAMPLES[strategy]
     annotations = STATE.to_annotations() if strategy is Strategy.CANARY else {}
     plan = DeploymentPlan(
         main=MAIN,
@@ -57,9 +53,16 @@ def test_documented_manifests_are_rendered_ones(strategy: Strategy) -> None:
         annotations=annotations,
         image=IMAGE,
     )
-    documented = _documented(title)
-    assert documented == render_manifests(plan)
+    rendered = render_manifests(plan)
+    golden = GOLDEN_DIR / file_name
+    if os.environ.get(UPDATE_VARIABLE):
+        golden.write_text(yaml.safe_dump_all(rendered, sort_keys=False), encoding="utf-8")
+    documented = list(yaml.safe_load_all(golden.read_text(encoding="utf-8")))
+    assert documented == rendered, (
+        f"{golden.name} differs from the renderer: review, then {UPDATE_VARIABLE}=1"
+    )
     check_seldon_deployment(documented[0])
+    assert f"golden/{file_name}" in README.read_text(encoding="utf-8")
 
 
 def test_the_walkthrough_uses_the_annotation_the_controller_reads() -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from doubles.fixture_model import build_model_folder
 from local_support import SteadyLoad, payloads, predict_with_feedback
 from rollout_support import registry_with
 
@@ -31,7 +32,6 @@ from components.rollout.server_pool import ServerPool
 from components.rollout.state import Phase, RolloutState
 from components.rollout.strategy import Strategy
 from components.serving.chaos import CHAOS_VARIABLE, Fault, write_fault
-from components.serving.fixture_model import build_model_folder
 from components.serving.loadtest import run_load
 from contracts.serving_schema import ServingSchema
 

@@ -1,5 +1,5 @@
 """Shared fixtures: a small seeded Keras model with the production signature and TFLite core
-(``components/serving/fixture_model.py``), and a good request record.
+(``tests/doubles/fixture_model.py``), and a good request record.
 
 The serving set has no TensorFlow, so the training environment builds the model folder and gives the Keras
 model's own answers, as the training pipeline does for real models.
@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from doubles import TESTS_DIR
 
 from contracts.serving_schema import ServingSchema
 
@@ -68,8 +69,11 @@ def _fixture_model(*args: str) -> None:
             f"the fixture model is built with the training environment's Keras, and {python} is absent: "
             f"run `make env` (or point {PIPELINE_PYTHON_VARIABLE} at an interpreter of the pipeline set)"
         )
-    command = [str(python), "-m", "components.serving.fixture_model", *args]
-    done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
+    command = [str(python), "-m", "doubles.fixture_model", *args]
+    environment = {**os.environ, "PYTHONPATH": str(TESTS_DIR)}  # the double lives under tests/
+    done = subprocess.run(
+        command, cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         pytest.fail(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
 

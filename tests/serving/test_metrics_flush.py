@@ -24,12 +24,13 @@ import pytest
 from seldon_core import wrapper
 from seldon_core.metrics import SeldonMetrics
 
-from components.processes import MODEL_CLASS, ModelServer, ServerConfig, start_server
+from components.processes import ModelServer, ServerConfig, start_server
 from components.serving.loadtest import PREDICTIONS_PATH, run_load
 from components.serving.metric_table import atomic_update, stock_update
 from components.serving.model import FlightDelayModel
 from components.serving.telemetry import SCORE_BINS, Telemetry
 from contracts.errors import ConfigError
+from contracts.names import MODEL_CLASS
 
 from .conftest import GOOD_RECORD, varied_records
 

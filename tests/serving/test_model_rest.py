@@ -227,7 +227,7 @@ def test_generated_request_ids_differ_between_forked_workers() -> None:
 def test_loading_takes_the_loaded_objects_out_of_the_collectors_sight(model_dir: Path) -> None:
     import gc
 
-    from components.serving.echo import EchoModel
+    from doubles.echo import EchoModel
 
     for server in (FlightDelayModel(model_uri=str(model_dir)), EchoModel()):
         gc.unfreeze()

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Self
 
 import pytest
+from doubles import ECHO_CLASS, TESTS_DIR
 
 from components.processes import (
-    ECHO_CLASS,
     ManagedProcess,
     ServerConfig,
     first_failing_url,
@@ -45,7 +45,11 @@ def listening_addresses(ports: set[int]) -> dict[int, set[str]]:
 
 
 def test_echo_server_starts_on_loopback_only_and_stops_with_all_its_processes(tmp_path: Path) -> None:
-    server = start_server(ServerConfig(model_class=ECHO_CLASS, workers=2, grpc_workers=1, log_dir=tmp_path))
+    server = start_server(
+        ServerConfig(
+            model_class=ECHO_CLASS, python_path=(TESTS_DIR,), workers=2, grpc_workers=1, log_dir=tmp_path
+        )
+    )
     try:
         members = group_members(server.pid)
         assert server.pid in members and len(members) >= 5  # master, 2 workers, gRPC, metrics, manager

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from components.serving import schema as schema_module
+from contracts import serving_schema as schema_module
 from contracts.data_contract import BY_NAME, FEATURE_NAMES
 from contracts.errors import ModelUnavailableError
 from contracts.serving_schema import ServingSchema

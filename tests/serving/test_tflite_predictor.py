@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from components.serving.backends import Backend
+from components.serving.backend_kinds import Backend
 from components.serving.feature_batch import FeatureBatch
 from components.serving.model import FlightDelayModel
 from components.serving.tflite_predictor import MAX_BUCKET, TflitePredictor

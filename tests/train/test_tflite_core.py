@@ -16,9 +16,10 @@ import pandas as pd
 import pytest
 
 from components.ingest.records import feature_records
-from components.processes import DEFAULT_SERVING_VENV, PROJECT_ROOT
+from components.processes import DEFAULT_SERVING_VENV
 from components.schema.logic import load_schema
 from components.schema.serving import write_serving_schema
+from components.settings import PROJECT_ROOT
 from components.train.artifact import load_metadata, load_model
 from components.train.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, to_model_inputs
 from components.train.logic import TrainedModel

@@ -11,11 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from validation_support import validate_artifact
 
+from components.ingest.step import BATCH_STEM
 from components.schema.logic import Schema
 from components.statistics.logic import compute_statistics
 from components.validation.catalogue import CASES, BadDataCase, bad_data_case
-from components.validation.logic import ValidationResult, validate_batch_file, validate_statistics
+from components.validation.logic import ValidationResult, validate_statistics
 from components.validation.report import ALL_NULL_COLUMN, BATCH_LEVEL, EMPTY_BATCH, UNREADABLE_FILE
 
 ROW_CASES = [
@@ -38,11 +40,11 @@ def test_bad_batch_halts_naming_feature_and_type(
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES if c.damage_file is not None])
 def test_damaged_file_halts_as_unreadable(
-    tmp_path: Path, july: pd.DataFrame, schema: Schema, case: BadDataCase, suffix: str
+    tmp_path: Path, july: pd.DataFrame, case: BadDataCase, suffix: str
 ) -> None:
-    path = case.write(july, tmp_path / f"batch{suffix}")
+    case.write(july, tmp_path / "batch" / f"{BATCH_STEM}{suffix}")
 
-    report = validate_batch_file(path, schema).report
+    report = validate_artifact(tmp_path / "batch").report
 
     assert report.verdict == "halt"
     assert report.anomaly_types(BATCH_LEVEL) == {UNREADABLE_FILE}
@@ -78,27 +80,30 @@ def test_header_only_batch_halts_as_empty(
 
 
 def test_empty_batch_measures_no_drift(
-    july: pd.DataFrame, validate_as_file: Callable[..., ValidationResult], month_stats: dict
+    july: pd.DataFrame, validate_as_file: Callable[..., ValidationResult], month_batch: Callable[[int], Path]
 ) -> None:
-    report = validate_as_file(july.iloc[:0], previous=month_stats[6]).report
+    report = validate_as_file(july.iloc[:0], previous=month_batch(6)).report
 
     assert report.verdict == "halt"
     assert report.measurements == ()
 
 
-def test_missing_file_halts_as_unreadable(tmp_path: Path, schema: Schema) -> None:
-    report = validate_batch_file(tmp_path / "absent.csv", schema).report
+def test_missing_file_halts_as_unreadable(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+
+    report = validate_artifact(tmp_path / "empty").report
 
     assert report.verdict == "halt"
     assert report.anomaly_types(BATCH_LEVEL) == {UNREADABLE_FILE}
-    assert report.batch == "absent.csv"
+    assert "no batch file" in report.anomalies[0].description
 
 
-def test_binary_garbage_halts_as_unreadable(tmp_path: Path, schema: Schema) -> None:
-    path = tmp_path / "batch.csv"
+def test_binary_garbage_halts_as_unreadable(tmp_path: Path) -> None:
+    path = tmp_path / "batch" / f"{BATCH_STEM}.csv"
+    path.parent.mkdir()
     path.write_bytes(b'\x00\x01\xff\xfe"unterminated,1,2\n')
 
-    report = validate_batch_file(path, schema).report
+    report = validate_artifact(path.parent).report
 
     assert report.anomaly_types(BATCH_LEVEL) == {UNREADABLE_FILE}
 

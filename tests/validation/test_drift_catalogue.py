@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -26,9 +27,9 @@ def july_stats(month_stats: dict[int, Statistics]) -> Statistics:
 
 
 def test_temperature_shifted_by_15F_asks_for_retraining(
-    july: pd.DataFrame, july_stats: Statistics, validate_as_file: Callable[..., ValidationResult]
+    july: pd.DataFrame, validate_as_file: Callable[..., ValidationResult], month_batch: Callable[[int], Path]
 ) -> None:
-    report = validate_as_file(july.assign(temp=july["temp"] + 15), previous=july_stats).report
+    report = validate_as_file(july.assign(temp=july["temp"] + 15), previous=month_batch(7)).report
 
     assert report.verdict == "retrain"
     temp = _measured(report, "temp")
@@ -38,13 +39,13 @@ def test_temperature_shifted_by_15F_asks_for_retraining(
 
 
 def test_origin_mix_with_70_percent_LGA_asks_for_retraining(
-    july: pd.DataFrame, july_stats: Statistics, validate_as_file: Callable[..., ValidationResult]
+    july: pd.DataFrame, validate_as_file: Callable[..., ValidationResult], month_batch: Callable[[int], Path]
 ) -> None:
     lga = july[july["origin"] == "LGA"].sample(2_100, replace=True, random_state=0)
     others = july[july["origin"] != "LGA"].sample(900, random_state=0)
     skewed = pd.concat([lga, others], ignore_index=True)
 
-    report = validate_as_file(skewed, previous=july_stats).report
+    report = validate_as_file(skewed, previous=month_batch(7)).report
 
     assert report.verdict == "retrain"
     origin = _measured(report, "origin")
@@ -53,9 +54,9 @@ def test_origin_mix_with_70_percent_LGA_asks_for_retraining(
 
 
 def test_a_removed_major_carrier_asks_for_retraining(
-    july: pd.DataFrame, july_stats: Statistics, validate_as_file: Callable[..., ValidationResult]
+    july: pd.DataFrame, validate_as_file: Callable[..., ValidationResult], month_batch: Callable[[int], Path]
 ) -> None:
-    report = validate_as_file(july[july["carrier"] != "UA"], previous=july_stats).report
+    report = validate_as_file(july[july["carrier"] != "UA"], previous=month_batch(7)).report
 
     assert report.verdict == "retrain"
     assert _measured(report, "carrier").exceeded
@@ -72,9 +73,9 @@ def test_a_clean_batch_against_itself_proceeds_with_zero_drift(
 
 
 def test_a_sample_against_its_own_month_proceeds(
-    july: pd.DataFrame, july_stats: Statistics, validate_as_file: Callable[..., ValidationResult]
+    july: pd.DataFrame, validate_as_file: Callable[..., ValidationResult], month_batch: Callable[[int], Path]
 ) -> None:
-    report = validate_as_file(july, previous=july_stats).report
+    report = validate_as_file(july, previous=month_batch(7)).report
 
     assert report.verdict == "proceed", report.exceeded
 
@@ -114,12 +115,12 @@ def test_skew_against_the_same_month_proceeds(
 
 
 def test_schema_anomaly_outranks_drift(
-    july: pd.DataFrame, july_stats: Statistics, validate_as_file: Callable[..., ValidationResult]
+    july: pd.DataFrame, validate_as_file: Callable[..., ValidationResult], month_batch: Callable[[int], Path]
 ) -> None:
     bad = july.assign(temp=july["temp"] + 15)
     bad.loc[0, "hour"] = 27
 
-    report = validate_as_file(bad, previous=july_stats).report
+    report = validate_as_file(bad, previous=month_batch(7)).report
 
     assert report.verdict == "halt"
     assert _measured(report, "temp").exceeded

@@ -21,7 +21,8 @@ def test_loading_the_tflite_backend_imports_no_tensorflow(model_dir: Path) -> No
     script = (
         "import json, sys\n"
         "from pathlib import Path\n"
-        "from components.serving.backends import Backend, core_contract, load_backend\n"
+        "from components.serving.backend_kinds import Backend\n"
+        "from components.serving.backends import core_contract, load_backend\n"
         "folder = Path(sys.argv[1])\n"
         "contract = core_contract(json.loads((folder / 'model.json').read_text()))\n"
         "load_backend(Backend.TFLITE, folder, contract, threads=1)\n"

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from doubles.fixture_model import plain_signature, signature_feeds
 
-from components.serving.backends import Backend
+from components.serving.backend_kinds import Backend
 from components.serving.feature_batch import FeatureBatch
-from components.serving.fixture_model import plain_signature, signature_feeds
 from components.serving.inference import SAVED_MODEL_BACKENDS, load_predictor
 from components.serving.validation import parse_request
 from contracts.errors import ModelUnavailableError

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from components.processes import serve_model
-from components.serving.backends import Backend
+from components.serving.backend_kinds import Backend
 from components.serving.model import FlightDelayModel
 from contracts.errors import ModelUnavailableError, ServerProcessError
 

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cli.output import print_json
 from components.settings import ProjectSettings
 from pipelines import cluster_runs
-from pipelines.output import print_json
 
 # Importing pipelines.training costs seconds; the name is read from it only when a command runs.
 DEFAULT_PIPELINE = "continuous-training"

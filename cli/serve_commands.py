@@ -11,14 +11,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from cli.output import format_table, print_json
 from components.lineage import open_store
-from components.processes import group_members, serve_model, stop_group
+from components.processes import group_members, running_server_record, serve_model, stop_group
 from components.registry import ModelRegistry, ModelVersion
 from components.serving.loadtest import PREDICTIONS_PATH, encode_payloads, run_load
 from components.settings import ProjectSettings
 from contracts.errors import ConfigError, ServerProcessError
 from contracts.names import MODEL_NAME
-from pipelines.output import format_table, print_json
 
 SERVER_FILE = "server.json"
 
@@ -147,7 +147,7 @@ def start_serving(version: ModelVersion, settings: ProjectSettings, options: Ser
     """Starts the model server (behind the feature store when asked) and writes its record."""
     request_log = settings.state_dir / "requests"
     if options.features:
-        from pipelines.feature_commands import serve_booking_time
+        from components.features.booking_service import serve_booking_time
 
         address = serve_booking_time(
             Path(version.uri),
@@ -203,17 +203,6 @@ def restart_on(version: ModelVersion, model: str, settings: ProjectSettings) -> 
     _stop_groups(record)
     record_path.unlink(missing_ok=True)
     return start_serving(version, settings, options)
-
-
-def running_server_record(record_path: Path) -> dict[str, Any] | None:
-    """The record a background server left at ``record_path``, if its process group still runs."""
-    if not record_path.is_file():
-        return None
-    record = dict(json.loads(record_path.read_text(encoding="utf-8")))
-    if group_members(int(record["pid"])):
-        return record
-    record_path.unlink()  # a server that died on its own leaves its record behind
-    return None
 
 
 def _stop(record_path: Path, as_json: bool) -> int:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from cli.output import format_table
 from components.lineage import ExecutionRecord, LineageStore
 from contracts.errors import LineageError
 from pipelines.local_runner import LocalRun
-from pipelines.output import format_table
 
 REQUEST_ID_PARAMETER = "request_id"
 

@@ -1,6 +1,6 @@
 """``mlops rollout start|status|promote|abort|render|report``: online validation of a registered version.
 
-Each command takes ``(args, settings)`` and returns an exit code, like ``pipelines/model_commands.py``;
+Each command takes ``(args, settings)`` and returns an exit code, like ``cli/model_commands.py``;
 ``register_parsers`` adds them to the ``mlops`` parser. ``--local`` runs everything on this machine
 (Seldon microservices behind the local proxy, state in ``.mlops/rollout``); without it the commands
 drive a SeldonDeployment in the current kube context, judging steps on Prometheus.
@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cli.output import format_table, print_json
 from components.images import serving_image
 from components.lineage import open_store
 from components.registry import ModelRegistry
@@ -32,7 +33,6 @@ from components.rollout.strategy import candidate_weights, parse_strategy
 from components.settings import ProjectSettings
 from contracts.errors import ConfigError, RolloutError
 from contracts.names import MODEL_NAME
-from pipelines.output import format_table, print_json
 
 LOCAL_FOLDER = "rollout"
 

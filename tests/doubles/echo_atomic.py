@@ -10,8 +10,8 @@ with and without the manager round trips.
 
 from __future__ import annotations
 
-from components.serving.echo import EchoModel
 from components.serving.metric_table import install_atomic_update
+from doubles.echo import EchoModel
 
 
 class AtomicMetricsEchoModel(EchoModel):

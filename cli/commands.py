@@ -1,4 +1,4 @@
-"""The work behind each ``mlops`` command; the parser lives in ``pipelines/cli.py``."""
+"""The work behind each ``mlops`` command; the parser lives in ``cli/main.py``."""
 
 from __future__ import annotations
 
@@ -6,16 +6,14 @@ import argparse
 import shutil
 from pathlib import Path
 
+from cli.output import format_table, print_json
+from cli.run_summary import find_run, summarise_run
 from components.lineage import open_store
-from components.settings import ProjectSettings
+from components.settings import PROJECT_ROOT, ProjectSettings
 from components.versioning import git_version
 from contracts.errors import ConfigError
 from contracts.names import MODEL_NAME
 from pipelines.local_runner import Runner, new_request_id, run_pipeline_locally
-from pipelines.output import format_table, print_json
-from pipelines.run_summary import find_run, summarise_run
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 def run(args: argparse.Namespace, settings: ProjectSettings) -> int:
@@ -34,7 +32,7 @@ def run(args: argparse.Namespace, settings: ProjectSettings) -> int:
     else:
         new_batch = f"month {window.new_batch_month}"
     arguments: dict[str, object] = {
-        "code_version": git_version(PROJECT_DIR),
+        "code_version": git_version(PROJECT_ROOT),
         "trigger": args.trigger,
         "train_months": list(window.train_months),
         # With --data the file is the new batch; the month argument is then unused by the pipeline.
@@ -50,7 +48,7 @@ def run(args: argparse.Namespace, settings: ProjectSettings) -> int:
             f"(lineage: {settings.metadata_uri})",
             flush=True,
         )
-    from pipelines.monitor_commands import training_guard
+    from components.triggers.guard import training_guard
 
     # One training run per model at a time; the run is recorded as the reason it started (trigger ledger).
     arguments["request_id"] = new_request_id()

@@ -10,8 +10,8 @@ mean nothing.
 Building it and asking the Keras model for its answers need TensorFlow, which the serving set leaves out, so
 the serving tests run this module in the training environment:
 
-    python -m components.serving.fixture_model build TARGET [--version V] [--no-tflite] [--schema PATH]
-    python -m components.serving.fixture_model predict MODEL_DIR RECORDS_JSON OUT_JSON
+    python -m doubles.fixture_model build TARGET [--version V] [--no-tflite] [--schema PATH]
+    python -m doubles.fixture_model predict MODEL_DIR RECORDS_JSON OUT_JSON
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def keras_predictions(model_dir: Path, records: Sequence[dict[str, Any]]) -> lis
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m components.serving.fixture_model", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m doubles.fixture_model", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="write a stand-in model folder")
     build.add_argument("target", type=Path)

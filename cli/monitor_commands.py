@@ -13,33 +13,29 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cli.output import format_table, print_json
 from components.lineage import open_store
 from components.settings import ProjectSettings
+from components.triggers.guard import LOCKS_DIR, record_request
 from components.triggers.kinds import TriggerKind, parse_kind
-from components.triggers.launch import LocalLauncher, RetrainRequest, RunOutcome
-from components.triggers.lease import Holder, TrainingLease
-from components.triggers.ledger import TRIGGER, LedgerEntry, TriggerLedger, as_json
+from components.triggers.launch import LocalLauncher, RetrainRequest
+from components.triggers.lease import TrainingLease
+from components.triggers.ledger import LedgerEntry, TriggerLedger, as_json
 from components.triggers.policy import TriggerPolicy, load_policy
 from components.triggers.window import DEFAULT_AS_OF, data_window, newest_landed_month
-from contracts.errors import ConfigError, DeploymentError, TriggerError
+from contracts.errors import ConfigError
 from contracts.names import MODEL_NAME
-from pipelines.output import format_table, print_json
 
 if TYPE_CHECKING:  # the watcher imports TFDV and TensorFlow: only commands that watch pay for them
     from components.lineage import LineageStore
     from components.monitoring.config import MonitorConfig
     from components.triggers.launch import Launcher
     from components.triggers.watch import Event, Watcher, WatchPlan
-
-LOCKS_DIR = "locks"
-FINISHED_RUN_STATES = ("SUCCEEDED", "FAILED", "SKIPPED", "CANCELED", "CANCELLED")
 
 
 def parse_duration(text: str) -> float:
@@ -413,10 +409,10 @@ def watch_loop(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 
 def retrain_run(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from cli.run_summary import find_run, summarise_run
+    from components.settings import PROJECT_ROOT
     from components.versioning import git_version
-    from pipelines.commands import PROJECT_DIR
     from pipelines.local_runner import new_request_id, run_pipeline_locally
-    from pipelines.run_summary import find_run, summarise_run
     from pipelines.training import continuous_training
 
     kind = parse_kind(args.trigger)
@@ -425,7 +421,7 @@ def retrain_run(args: argparse.Namespace, settings: ProjectSettings) -> int:
     with open_store(settings.metadata_uri) as store:
         ledger = TriggerLedger(store, args.model)
         window = _window(args, policy, ledger)
-        _record_request(ledger, kind, request_id, window.describe(), as_json(window.pipeline_arguments()))
+        record_request(ledger, kind, request_id, window.describe(), as_json(window.pipeline_arguments()))
         lease = TrainingLease(
             ledger, lock_dir=settings.state_dir / LOCKS_DIR, ttl_seconds=policy.lease_ttl_seconds
         )
@@ -435,7 +431,7 @@ def retrain_run(args: argparse.Namespace, settings: ProjectSettings) -> int:
             arguments = {
                 **_params(args.param),
                 **window.pipeline_arguments(),
-                "code_version": git_version(PROJECT_DIR),
+                "code_version": git_version(PROJECT_ROOT),
                 "trigger": kind.value,
                 "request_id": request_id,
                 "model_name": args.model,
@@ -484,175 +480,22 @@ def _window(args: argparse.Namespace, policy: TriggerPolicy, ledger: TriggerLedg
     return data_window(as_of, months, data_file=data_file)
 
 
-def _record_request(
-    ledger: TriggerLedger, kind: TriggerKind, request_id: str, window: str, arguments: str
-) -> None:
-    """Records a person's request as a fired trigger; a watcher's was recorded when it fired."""
-
-    def plan(state: Any) -> list[tuple[str, dict[str, Any]]]:
-        if any(e.text("request_id") == request_id for e in state.of(TRIGGER)):
-            return []
-        return [
-            (
-                TRIGGER,
-                {
-                    "kind": kind.value,
-                    "outcome": "fired",
-                    "reason": "asked for on the command line",
-                    "version": "",
-                    "request_id": request_id,
-                    "window": window,
-                    "arguments": arguments,
-                },
-            )
-        ]
-
-    ledger.write(plan)
-
-
-@contextlib.contextmanager
-def training_guard(settings: ProjectSettings, *, model: str, trigger: str, request_id: str) -> Iterator[None]:
-    """Records a run started from the command line as a fired trigger and holds the model's training lease.
-
-    ``mlops run`` wraps its run in this, so an on-demand run is recorded as the reason its run started and
-    never overlaps another training run of the model.
-
-    Raises:
-        TrainingBusyError: when another training run of the model is in progress.
-    """
-    try:
-        kind = parse_kind(trigger)
-    except TriggerError:
-        kind = TriggerKind.ON_DEMAND  # a label of the caller's own ("deploy", ...): a person's request
-    policy = load_policy()
-    with open_store(settings.metadata_uri) as store:
-        ledger = TriggerLedger(store, model)
-        _record_request(ledger, kind, request_id, f"the command line's data ({trigger})", as_json({}))
-        lease = TrainingLease(
-            ledger, lock_dir=settings.state_dir / LOCKS_DIR, ttl_seconds=policy.lease_ttl_seconds
-        )
-        with lease.hold(request_id=request_id, trigger=trigger):
-            yield
-
-
 # The monitor CronJob: one tick whose runs start in Kubeflow Pipelines ---------------------------------
-
-
-class ClusterLauncher:
-    """Starts a run of the compiled pipeline through ``kfp.Client().create_run_from_pipeline_package`` and
-    grants the model's training lease to that run.
-
-    Args:
-        client: A connected ``kfp.Client``.
-        package: The compiled spec; None takes the newest uploaded version's spec from the API.
-        lease: The model's training lease.
-        metadata_uri: The cluster's lineage store (``mysql://`` or ``grpc://``).
-        experiment: The experiment runs go into.
-        service_account: The account their pods run as.
-    """
-
-    def __init__(
-        self,
-        client: Any,
-        *,
-        package: Path | None,
-        lease: TrainingLease,
-        metadata_uri: str,
-        experiment: str,
-        service_account: str,
-        pipeline_name: str = "continuous-training",
-    ) -> None:
-        self.client = client
-        self.package = package
-        self.lease = lease
-        self.metadata_uri = metadata_uri
-        self.experiment = experiment
-        self.service_account = service_account
-        self.pipeline_name = pipeline_name
-
-    def start(self, request: RetrainRequest) -> _StartedClusterRun:
-        from pipelines.cluster_runs import run_arguments
-
-        with self._package() as (package, code_version):
-            arguments = run_arguments(
-                metadata_uri=self.metadata_uri,
-                code_version=code_version,
-                trigger=request.kind.value,
-                request_id=request.request_id,
-                params={
-                    **dict(request.params),
-                    **request.window.pipeline_arguments(),
-                    "model_name": request.model,
-                    "promotion": request.promotion,
-                },
-            )
-            try:
-                started = self.client.create_run_from_pipeline_package(
-                    str(package),
-                    arguments=arguments,
-                    run_name=f"{request.kind.value} {request.request_id}",
-                    experiment_name=self.experiment,
-                    service_account=self.service_account or None,
-                )
-            except Exception as exc:  # kfp raises its API client's exceptions and plain OSErrors
-                raise DeploymentError(
-                    f"Kubeflow Pipelines refused the run of {request.request_id}: {exc}"
-                ) from exc
-        run_id = str(started.run_id)
-        self.lease.acquire_for(
-            Holder.cluster_run(run_id), request_id=request.request_id, trigger=request.kind.value
-        )
-        return _StartedClusterRun(request, run_id)
-
-    @contextlib.contextmanager
-    def _package(self) -> Iterator[tuple[Path, str]]:
-        from pipelines.cluster_runs import latest_version, pipeline_image, read_spec
-
-        if self.package is not None:
-            yield self.package, pipeline_image(read_spec(self.package))
-            return
-        version = latest_version(self.client, self.pipeline_name)
-        try:
-            stored = self.client.get_pipeline_version(version.pipeline_id, version.version_id)
-        except Exception as exc:
-            raise DeploymentError(f"cannot read pipeline version {version.name}: {exc}") from exc
-        spec = stored.pipeline_spec or {}
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"{self.pipeline_name}.yaml"
-            path.write_text(json.dumps(spec), encoding="utf-8")  # JSON is YAML: the client reads either
-            yield path, f"{self.pipeline_name}@{version.name}"
-
-
-class _StartedClusterRun:
-    """A cluster run: its end is seen by the next tick through the lease (the run's state in the API)."""
-
-    def __init__(self, request: RetrainRequest, run_id: str) -> None:
-        self.request = request
-        self.run_id = run_id
-
-    def poll(self) -> RunOutcome | None:
-        # Never seen ending here: the CronJob's process exits after its tick, and a later tick sees the
-        # run finished through its lease (``_release_finished``).
-        return None
 
 
 def _cluster_check(
     args: argparse.Namespace, settings: ProjectSettings, on_event: Callable[[Event], None]
 ) -> int:
+    from components.triggers.lease import release_finished_run
+    from pipelines.cluster_launcher import ClusterLauncher, run_finished_probe
     from pipelines.cluster_runs import connect
 
     client = connect(args.kfp_host)
-
-    def run_finished(run_id: str) -> bool:
-        try:
-            state = str(client.get_run(run_id).state or "").upper()
-        except Exception:  # an unknown or deleted run holds nothing
-            return True
-        return state in FINISHED_RUN_STATES
-
+    run_finished = run_finished_probe(client)
     holder: dict[str, TrainingLease] = {}
 
     class _Deferred:
+        # The watcher owns the lease, and it exists only once the watcher is open.
         def start(self, request: RetrainRequest) -> Any:
             launcher = ClusterLauncher(
                 client,
@@ -668,25 +511,7 @@ def _cluster_check(
         args, settings, launcher=_Deferred(), lock_dir=None, run_finished=run_finished, on_event=on_event
     ) as watcher:
         holder["lease"] = watcher.lease
-        _release_finished(watcher.lease, run_finished)
+        release_finished_run(watcher.lease, run_finished)
         events = watcher.tick()
         code = _report_check(args, watcher.last_result, events)
         return code or _push(args, watcher)
-
-
-def _release_finished(lease: TrainingLease, run_finished: Callable[[str], bool]) -> None:
-    """Ends the lease of a cluster run that has finished since the last tick."""
-    from components.triggers.lease import LeaseGrant
-
-    open_lease = lease.ledger.state().open_lease()
-    if open_lease is None:
-        return
-    holder = Holder.from_json(open_lease.text("holder"))
-    if holder.run and run_finished(holder.run):
-        grant = LeaseGrant(
-            open_lease.text("lease_id"),
-            open_lease.text("request_id"),
-            open_lease.text("trigger"),
-            open_lease.number("expires_at"),
-        )
-        lease.release(grant, note=f"cluster run {holder.run} finished")

@@ -8,18 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cli.output import format_table, print_json
 from components.features.environment import FeatureEnvironment
-from components.features.server import start_feature_server
-from components.processes import ServerConfig, group_members, serve_model, start_server, stop_group
-from components.serving.loadtest import PREDICTIONS_PATH
-from components.settings import ProjectSettings
+from components.features.server import SERVER_RECORD_FILE, running_feature_server, start_feature_server
+from components.processes import group_members, stop_group
+from components.settings import PROJECT_ROOT, ProjectSettings
 from contracts.errors import ConfigError, FeatureStoreError
-from contracts.feature_catalog import CONFIG_FILE, END_OF_DATA
-from pipelines.output import format_table, print_json
-from pipelines.serve_commands import running_server_record
+from contracts.feature_catalog import END_OF_DATA
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-SERVER_FILE = "feature-server.json"
 DEFAULT_PORT = 6566
 
 
@@ -76,11 +72,11 @@ def apply_command(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 
 def materialize_command(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from cli.run_summary import find_run
     from components.lineage import open_store
     from components.versioning import git_version
     from pipelines.features import feature_materialization
     from pipelines.local_runner import run_pipeline_locally
-    from pipelines.run_summary import find_run
 
     if args.start:
         # A window given by hand: straight to the store, not a pipeline run (nothing incremental to record).
@@ -92,7 +88,7 @@ def materialize_command(args: argparse.Namespace, settings: ProjectSettings) -> 
     outcome = run_pipeline_locally(
         feature_materialization,
         settings,
-        {"feature_repo": str(settings.feature_repo), "end": end, "code_version": git_version(PROJECT_DIR)},
+        {"feature_repo": str(settings.feature_repo), "end": end, "code_version": git_version(PROJECT_ROOT)},
         quiet=True,
     )
     if not outcome.succeeded:
@@ -127,7 +123,7 @@ def _print_materialized(result: dict[str, Any], as_json: bool) -> int:
 
 
 def serve_command(args: argparse.Namespace, settings: ProjectSettings) -> int:
-    record_path = settings.state_dir / SERVER_FILE
+    record_path = settings.state_dir / SERVER_RECORD_FILE
     if args.stop:
         return _stop(record_path, args.json)
     running = running_feature_server(settings)
@@ -157,11 +153,6 @@ def serve_command(args: argparse.Namespace, settings: ProjectSettings) -> int:
     return 0
 
 
-def running_feature_server(settings: ProjectSettings) -> dict[str, Any] | None:
-    """The record of the feature server ``mlops features serve`` started, if it still runs."""
-    return running_server_record(settings.state_dir / SERVER_FILE)
-
-
 def _stop(record_path: Path, as_json: bool) -> int:
     record = None
     if record_path.is_file():
@@ -186,71 +177,3 @@ def _instant(text: str) -> datetime:
     except ValueError as exc:
         raise ConfigError(f"not an ISO 8601 instant: {text!r}") from exc
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-TRANSFORMER_CLASS = "components.features.transformer.FeatureTransformer"
-
-
-def serve_booking_time(
-    model_dir: Path, model_version: str, settings: ProjectSettings, *, port: int, workers: int, threads: int
-) -> dict[str, Any]:
-    """Serves a model behind the feature-store transformer: clients send booking-time rows only.
-
-    Starts (or reuses) the feature server, the model server on a free port and the transformer on
-    ``port``, chained to both. Every process group started here is named in the returned record, so
-    ``mlops serve --stop`` stops them all.
-
-    Raises:
-        ConfigError: when the feature store was never built (``mlops features apply`` / ``materialize``).
-    """
-    if not (settings.feature_repo / CONFIG_FILE).is_file():
-        raise ConfigError("no feature store yet: run `mlops features apply` and `mlops features materialize`")
-    started: list[int] = []
-    running = running_feature_server(settings)
-    features = None
-    try:
-        if running is None:
-            features = start_feature_server(
-                settings.feature_repo, log_dir=settings.state_dir / "feature-server"
-            )
-            started.append(features.pid)
-        features_url = running["url"] if running else features.url  # type: ignore[union-attr]
-        model = serve_model(
-            model_dir,
-            model_version=model_version,
-            request_log=settings.state_dir / "requests",
-            workers=workers,
-            threads=threads,
-            log_dir=settings.state_dir / "server",
-        )
-        started.append(model.pid)
-        transformer = start_server(
-            ServerConfig(
-                model_class=TRANSFORMER_CLASS,
-                parameters={
-                    "feature_server_url": features_url,
-                    "model_uri": str(model_dir),
-                    "model_url": model.http_url,
-                },
-                http_port=port,
-                grpc_workers=0,
-                workers=workers,
-                threads=threads,
-                log_dir=settings.state_dir / "transformer",
-            )
-        )
-    except BaseException:
-        for group in reversed(started):
-            stop_group(group)
-        raise
-    return {
-        "pid": transformer.pid,
-        "http_url": transformer.http_url,
-        "predictions_url": transformer.http_url + PREDICTIONS_PATH,
-        "model_url": model.http_url,
-        "grpc_target": model.grpc_target,
-        "metrics_url": model.metrics_url,
-        "feature_server_url": features_url,
-        "server_log": str(transformer.log_path),
-        "also_started": [model.pid, *([features.pid] if features else [])],
-    }

@@ -1,6 +1,6 @@
 """The work behind ``mlops models list|show|rollback`` and ``mlops lineage VERSION``.
 
-Each command takes ``(args, settings)`` and returns an exit code, like those in ``pipelines/commands.py``;
+Each command takes ``(args, settings)`` and returns an exit code, like those in ``cli/commands.py``;
 ``register_parsers`` adds their subcommands to the ``mlops`` parser in one call.
 """
 
@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from cli.output import format_table, print_json
 from components.lineage import LineageStore, open_store
 from components.registry import ModelRegistry, ModelVersion, Stage
 from components.registry.report import version_lineage
 from components.registry.report_text import render_lineage
 from components.settings import ProjectSettings
 from contracts.names import MODEL_NAME
-from pipelines.output import format_table, print_json
 
 DEFAULT_ROLLBACK_REASON = "rolled back from the command line"
 
@@ -152,7 +152,7 @@ def models_rollback(args: argparse.Namespace, settings: ProjectSettings) -> int:
         withdrawn = registry.get(before.version) if before else None
     served = None
     if not cluster:
-        from pipelines.serve_commands import restart_on
+        from cli.serve_commands import restart_on
 
         served = restart_on(restored, registry.model_name, settings)
     if args.json:

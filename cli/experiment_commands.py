@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cli.output import print_json
 from components.experiments.compare import RunFacts, compare, render_html, render_text
 from components.experiments.parameters import DEFAULT_WINDOW, parameter_sets, valid_keys
 from components.experiments.records import experiment_runs, find_run, record_run
@@ -17,7 +18,6 @@ from components.registry import ModelRegistry
 from components.settings import ProjectSettings
 from contracts.errors import ConfigError, MlopsError
 from contracts.names import MODEL_NAME
-from pipelines.output import print_json
 
 EXPERIMENTS_DIR = "experiments"
 
@@ -69,10 +69,10 @@ def register_parsers(subparsers: Any) -> None:
 
 def experiment_run(args: argparse.Namespace, settings: ProjectSettings) -> int:
     from components.experiments.sweep import pipeline_arguments
+    from components.settings import PROJECT_ROOT
+    from components.triggers.guard import training_guard
     from components.versioning import git_version
-    from pipelines.commands import PROJECT_DIR
     from pipelines.local_runner import new_request_id, run_pipeline_locally
-    from pipelines.monitor_commands import training_guard
     from pipelines.training import continuous_training
 
     sets = parameter_sets(args.set, args.grid)
@@ -81,7 +81,7 @@ def experiment_run(args: argparse.Namespace, settings: ProjectSettings) -> int:
         raise ConfigError(
             "every run of an experiment is judged on the same month: --months and months= disagree"
         )
-    code_version = git_version(PROJECT_DIR)
+    code_version = git_version(PROJECT_ROOT)
     for index, (parameters, arguments) in enumerate(planned, start=1):
         request_id = f"{args.request_id}-r{index}" if args.request_id else new_request_id("exp")
         arguments.update(
@@ -142,8 +142,8 @@ def experiment_compare(args: argparse.Namespace, settings: ProjectSettings) -> i
 def experiment_promote(args: argparse.Namespace, settings: ProjectSettings) -> int:
     from components.experiments.promotion import judge_candidate
     from components.ingest.step import feature_store
+    from components.settings import PROJECT_ROOT
     from components.versioning import git_version
-    from pipelines.commands import PROJECT_DIR
 
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     with open_store(settings.metadata_uri) as store:
@@ -161,7 +161,7 @@ def experiment_promote(args: argparse.Namespace, settings: ProjectSettings) -> i
             run_id=f"promotion-{args.name}-{run.label}-{stamp}",
             pipeline="experiment-promotion",
             component="judge",
-            version=git_version(PROJECT_DIR),
+            version=git_version(PROJECT_ROOT),
             parameters={"experiment": args.name, "run": run.label, "candidate": candidate.version},
         ) as step:
             step.add_input("model", "Model", uri=candidate.uri)
@@ -220,7 +220,7 @@ def experiment_promote(args: argparse.Namespace, settings: ProjectSettings) -> i
 
 def _registered(store: LineageStore, model: str, request_id: str) -> tuple[str, Any]:
     """The pipeline run of ``request_id`` and the version it registered (None when it registered none)."""
-    from pipelines.run_summary import find_run as find_pipeline_run
+    from cli.run_summary import find_run as find_pipeline_run
 
     run_id = find_pipeline_run(store, request_id) or ""
     versions = [

@@ -10,10 +10,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from components.images import DEFAULT_REGISTRY
-from components.settings import ProjectSettings
-from contracts.errors import MlopsError
-from pipelines import (
+from cli import (
     commands,
     deploy_commands,
     experiment_commands,
@@ -23,6 +20,9 @@ from pipelines import (
     rollout_commands,
     serve_commands,
 )
+from components.images import DEFAULT_REGISTRY
+from components.settings import ProjectSettings
+from contracts.errors import MlopsError
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,11 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components.settings import ProjectSettings
+from components.settings import PROJECT_ROOT, ProjectSettings
 from contracts.names import MODEL_NAME
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_STATE = PROJECT_DIR / "build" / "demo"
+DEFAULT_STATE = PROJECT_ROOT / "build" / "demo"
 REPLAY_MONTHS = (7, 8, 9, 10, 11, 12)
 
 
@@ -221,10 +220,10 @@ class Traffic:
 def _watcher(
     settings: ProjectSettings, store: Any, rollout: Rollout, timeline: Timeline, params: dict[str, Any]
 ) -> Any:
+    from cli.monitor_commands import local_watcher
     from components.monitoring.config import load_monitor_config
     from components.triggers.policy import load_policy
     from components.triggers.watch import WatchPlan
-    from pipelines.monitor_commands import local_watcher
 
     plan = WatchPlan(
         model=MODEL_NAME,
@@ -319,7 +318,7 @@ def _summary(settings: ProjectSettings, timeline: Timeline, first_model: str, tr
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipelines.demo", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m cli.demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--state", type=Path, default=DEFAULT_STATE, help="state folder (made afresh)")
     parser.add_argument("--rows", type=int, default=1_500, help="flights replayed per month")
     parser.add_argument("--rate", type=float, default=40.0, help="requests per second")

@@ -6,6 +6,8 @@ accuracy where ground truth has come back) and promotes or rejects it in the reg
 controller drives a SeldonDeployment in a cluster or Seldon microservices behind a local proxy. Never
 imports kfp. See README.md.
 
-This package file imports nothing so the bandit router (``router.py``) loads in the serving
-environment without the pipeline environment's dependencies.
+Subpackages by where their code runs: ``core`` (the decisions), ``kubernetes`` (a cluster's API server and
+Prometheus), ``local`` (this machine: a deployment file, Seldon microservices, a traffic proxy) and
+``routing`` (the bandit router, inside the serving environment). Package files import nothing, so the
+router loads in the serving environment without the pipeline environment's dependencies.
 """

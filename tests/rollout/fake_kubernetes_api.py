@@ -18,7 +18,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from components.rollout.crd import check_seldon_deployment
+from components.rollout.core.crd import check_seldon_deployment
 from contracts.errors import RolloutError
 
 GROUP, VERSION, PLURAL = "machinelearning.seldon.io", "v1", "seldondeployments"

@@ -9,7 +9,7 @@ from collections import Counter
 from default_data import default_months
 
 from components.ingest.records import feature_records
-from components.rollout.http_json import post_json
+from components.rollout.core.http_json import post_json
 from components.serving.loadtest import LoadResult, encode_payloads, run_load
 
 CHUNK_SECONDS = 2.0

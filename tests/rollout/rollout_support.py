@@ -9,8 +9,8 @@ from pathlib import Path
 
 from components.lineage import LineageStore, open_store
 from components.registry import MODEL_VERSION_TYPE, ModelRegistry, version_properties
-from components.rollout.config import RolloutConfig, load_config
-from components.rollout.traffic import Exchange, TrafficBook
+from components.rollout.core.config import RolloutConfig, load_config
+from components.rollout.core.traffic import Exchange, TrafficBook
 
 
 @contextmanager

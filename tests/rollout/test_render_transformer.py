@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components.rollout.config import load_config
-from components.rollout.crd import check_seldon_deployment
-from components.rollout.render import (
+from components.rollout.core.config import load_config
+from components.rollout.core.crd import check_seldon_deployment
+from components.rollout.core.render import (
     MOUNTED_MODEL_PATH,
     DeploymentPlan,
     ServedVersion,
@@ -22,7 +22,7 @@ from components.rollout.render import (
     render_seldon_deployment,
     to_yaml,
 )
-from components.rollout.strategy import Strategy, candidate_weights
+from components.rollout.core.strategy import Strategy, candidate_weights
 from components.settings import PROJECT_ROOT
 from contracts.errors import RolloutError
 from contracts.names import TRANSFORMER_CLASS

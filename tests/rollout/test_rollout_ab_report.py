@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from components.rollout.ab_report import (
+from components.rollout.core.ab_report import (
     Labelled,
     bootstrap_difference,
     compare,
@@ -18,7 +18,7 @@ from components.rollout.ab_report import (
     render_markdown,
     wilson_interval,
 )
-from components.rollout.traffic import Exchange
+from components.rollout.core.traffic import Exchange
 from contracts.errors import RolloutError
 
 

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from components.rollout.analysis import Verdict, analyse, ks_distance
-from components.rollout.config import load_config
-from components.rollout.traffic import HISTOGRAM_BINS, TrafficWindow, VersionWindow
+from components.rollout.core.analysis import Verdict, analyse, ks_distance
+from components.rollout.core.config import load_config
+from components.rollout.core.traffic import HISTOGRAM_BINS, TrafficWindow, VersionWindow
 
 CHECKS = load_config().with_overrides(checks={"min_requests": 100, "min_feedback": 100}).checks
 

@@ -15,9 +15,9 @@ from rollout_support import registry_with
 from cli.main import main
 from components.images import serving_image
 from components.registry import Stage
-from components.rollout.config import load_config
-from components.rollout.render import DeploymentPlan, ServedVersion, render_manifests, to_yaml
-from components.rollout.strategy import Strategy, candidate_weights
+from components.rollout.core.config import load_config
+from components.rollout.core.render import DeploymentPlan, ServedVersion, render_manifests, to_yaml
+from components.rollout.core.strategy import Strategy, candidate_weights
 from contracts.names import MODEL_CLASS, TRANSFORMER_CLASS
 from contracts.serving_schema import ServingSchema
 

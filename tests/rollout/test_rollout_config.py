@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from config_files import assert_refused_naming_the_file, edited_copy
 
-from components.rollout.config import DEFAULT_CONFIG_PATH, load_config
+from components.rollout.core.config import DEFAULT_CONFIG_PATH, load_config
 from contracts.errors import RolloutError
 
 

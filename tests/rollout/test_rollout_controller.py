@@ -13,13 +13,13 @@ from rollout_support import Clock, Traffic, fast_config, registry_with
 
 from components.lineage import LineageStore
 from components.registry import ModelRegistry, Stage
-from components.rollout.actuator import DeploymentConflict
-from components.rollout.controller import RolloutController
-from components.rollout.deployment_file import DeploymentFile
-from components.rollout.ledger import RolloutLedger
-from components.rollout.state import Phase, RolloutState
-from components.rollout.strategy import Strategy
-from components.rollout.traffic import TrafficBook
+from components.rollout.core.actuator import DeploymentConflict
+from components.rollout.core.controller import RolloutController
+from components.rollout.core.ledger import RolloutLedger
+from components.rollout.core.state import Phase, RolloutState
+from components.rollout.core.strategy import Strategy
+from components.rollout.core.traffic import TrafficBook
+from components.rollout.local.deployment_file import DeploymentFile
 from contracts.errors import RolloutError
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.rollout.crd import check_seldon_deployment
-from components.rollout.render import DeploymentPlan, ServedVersion, render_manifests
-from components.rollout.state import Phase, RolloutState
-from components.rollout.strategy import Strategy
+from components.rollout.core.crd import check_seldon_deployment
+from components.rollout.core.render import DeploymentPlan, ServedVersion, render_manifests
+from components.rollout.core.state import Phase, RolloutState
+from components.rollout.core.strategy import Strategy
 
 README = Path(__file__).resolve().parents[2] / "components" / "rollout" / "README.md"
 GOLDEN_DIR = Path(__file__).parent / "golden"

@@ -18,13 +18,13 @@ from kubernetes import client
 from rollout_support import Clock, Traffic, fast_config, registry_with
 
 from components.registry import ModelRegistry, Stage
-from components.rollout.actuator import DeploymentConflict
-from components.rollout.controller import DeploymentTarget, RolloutController
-from components.rollout.kubernetes_actuator import KubernetesActuator
-from components.rollout.ledger import RolloutLedger
-from components.rollout.state import PREFIX, Phase
-from components.rollout.strategy import Strategy
-from components.rollout.traffic import TrafficBook
+from components.rollout.core.actuator import DeploymentConflict
+from components.rollout.core.controller import DeploymentTarget, RolloutController
+from components.rollout.core.ledger import RolloutLedger
+from components.rollout.core.state import PREFIX, Phase
+from components.rollout.core.strategy import Strategy
+from components.rollout.core.traffic import TrafficBook
+from components.rollout.kubernetes.actuator import KubernetesActuator
 
 NAMESPACE, NAME = "flights-mlops", "flight-delay"
 

@@ -23,14 +23,14 @@ from local_support import SteadyLoad, payloads, predict_with_feedback
 from rollout_support import registry_with
 
 from components.registry import ModelRegistry, Stage
-from components.rollout.ab_report import compare, read_traffic_log, render_markdown
-from components.rollout.config import load_config
-from components.rollout.controller import RolloutController
-from components.rollout.ledger import RolloutLedger
-from components.rollout.local import TRAFFIC_LOG, LocalActuator
-from components.rollout.server_pool import ServerPool
-from components.rollout.state import Phase, RolloutState
-from components.rollout.strategy import Strategy
+from components.rollout.core.ab_report import compare, read_traffic_log, render_markdown
+from components.rollout.core.config import load_config
+from components.rollout.core.controller import RolloutController
+from components.rollout.core.ledger import RolloutLedger
+from components.rollout.core.state import Phase, RolloutState
+from components.rollout.core.strategy import Strategy
+from components.rollout.local.actuator import TRAFFIC_LOG, LocalActuator
+from components.rollout.local.server_pool import ServerPool
 from components.serving.chaos import CHAOS_VARIABLE, Fault, write_fault
 from components.serving.loadtest import run_load
 from contracts.serving_schema import ServingSchema

@@ -9,9 +9,9 @@ import math
 
 import pytest
 
-from components.rollout.analysis import Verdict, analyse
-from components.rollout.config import load_config
-from components.rollout.prometheus import window_from_results, window_queries
+from components.rollout.core.analysis import Verdict, analyse
+from components.rollout.core.config import load_config
+from components.rollout.kubernetes.prometheus import window_from_results, window_queries
 from contracts.errors import RolloutError
 
 

@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 import yaml
 
-from components.rollout.config import load_config
-from components.rollout.crd import check_seldon_deployment
-from components.rollout.render import (
+from components.rollout.core.config import load_config
+from components.rollout.core.crd import check_seldon_deployment
+from components.rollout.core.render import (
     DeploymentPlan,
     ServedVersion,
     render_manifests,
     render_seldon_deployment,
     to_yaml,
 )
-from components.rollout.strategy import Strategy, candidate_weights, parse_strategy
+from components.rollout.core.strategy import Strategy, candidate_weights, parse_strategy
 from contracts.errors import RolloutError
 
 MAIN = ServedVersion("v1", "s3://mlpipeline/models/v1")
@@ -72,7 +72,7 @@ def test_bandit_runs_our_router_with_shared_state() -> None:
     router_spec = predictor["componentSpecs"][0]
     [container] = router_spec["spec"]["containers"]
     assert graph["name"] == container["name"] == "bandit-router" and "implementation" not in graph
-    assert container["args"] == ["components.rollout.router.BanditRouter", "--service-type", "ROUTER"]
+    assert container["args"] == ["components.rollout.routing.router.BanditRouter", "--service-type", "ROUTER"]
     assert router_spec["replicas"] == 2
     volume = router_spec["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"]
     assert claim["kind"] == "PersistentVolumeClaim" and claim["metadata"]["name"] == volume

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from components.rollout.state import PREFIX, REQUEST_KEY, Phase, Request, RolloutState
-from components.rollout.strategy import Strategy
-from components.rollout.traffic import Exchange, TrafficBook, TrafficWindow
+from components.rollout.core.state import PREFIX, REQUEST_KEY, Phase, Request, RolloutState
+from components.rollout.core.strategy import Strategy
+from components.rollout.core.traffic import Exchange, TrafficBook, TrafficWindow
 from contracts.errors import RolloutError
 
 STATE = RolloutState(

@@ -1,4 +1,4 @@
-"""The bandit router (components/rollout/router.py) in the serving environment: a simulation of its
+"""The bandit router (components/rollout/routing/router.py) in the serving environment: a simulation of its
 convergence with measured regret, atomic feedback from concurrent processes, and the real Seldon
 ROUTER microservice over HTTP."""
 
@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from seldon_core.flask_utils import SeldonMicroserviceException
 
-from components.rollout.bandit import BanditState
-from components.rollout.http_json import get_json, post_json
-from components.rollout.router import BanditRouter
-from components.rollout.router_server import RouterServer, start_router
+from components.rollout.core.http_json import get_json, post_json
+from components.rollout.routing.bandit import BanditState
+from components.rollout.routing.router import BanditRouter
+from components.rollout.routing.server import RouterServer, start_router
 from contracts.errors import RolloutError
 
 # Two versions whose answers are right 62% and 70% of the time: a gap of the size a retrained model

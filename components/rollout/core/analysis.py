@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from components.rollout.config import CheckConfig
-from components.rollout.traffic import TrafficWindow, VersionWindow
+from components.rollout.core.config import CheckConfig
+from components.rollout.core.traffic import TrafficWindow, VersionWindow
 
 _Z_95 = 1.959963984540054
 

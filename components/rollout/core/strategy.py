@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from components.rollout.config import StepConfig
+from components.rollout.core.config import StepConfig
 from contracts.errors import RolloutError
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from components.registry import WriterLock
-from components.rollout.actuator import DeploymentConflict, Observed
-from components.rollout.render import DeploymentPlan, render_seldon_deployment
-from components.rollout.state import REQUEST_KEY, RolloutState, parse_request
+from components.rollout.core.actuator import DeploymentConflict, Observed
+from components.rollout.core.render import DeploymentPlan, render_seldon_deployment
+from components.rollout.core.state import REQUEST_KEY, RolloutState, parse_request
 from contracts.errors import RolloutError
 
 

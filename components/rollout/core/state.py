@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from components.rollout.strategy import Strategy, parse_strategy
+from components.rollout.core.strategy import Strategy, parse_strategy
 from contracts.errors import RolloutError
 
 PREFIX = "rollout.flights-mlops.io/"

@@ -19,7 +19,7 @@ on one machine this proxy does both, from the ``routes.json`` the local actuator
 Every exchange and feedback is also appended to a JSON-lines traffic log (the A/B report reads it).
 Routes are re-read within 50 ms of a change; a swap never drops a request. Standard library only.
 
-    python -m components.rollout.proxy --routes .mlops/rollout/routes.json --port 9000
+    python -m components.rollout.local.proxy --routes .mlops/rollout/routes.json --port 9000
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qs, urlsplit
 
-from components.rollout.routes import Predictor, Routes, Unit
-from components.rollout.traffic import Exchange, TrafficBook
+from components.rollout.core.traffic import Exchange, TrafficBook
+from components.rollout.local.routes import Predictor, Routes, Unit
 from contracts.errors import RolloutError
 
 PREDICTION_PATHS = ("/api/v1.0/predictions", "/api/v0.1/predictions")

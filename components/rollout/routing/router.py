@@ -4,7 +4,7 @@ Seldon's executor (or ``mlops rollout --local``'s proxy) calls ``route`` for eac
 request to the child it returns; feedback posted to the deployment's feedback endpoint reaches
 ``send_feedback`` with the branch that answered (Seldon puts it in ``response.meta.routing``). Run it as
 
-    seldon-core-microservice components.rollout.router.BanditRouter --service-type ROUTER \\
+    seldon-core-microservice components.rollout.routing.router.BanditRouter --service-type ROUTER \\
         --parameters '[{"name": "state_path", "value": "/var/lib/bandit/state.sqlite", "type": "STRING"}]'
 
 Feedback endpoint (REST, Seldon's ``Feedback`` message)::
@@ -25,7 +25,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from components.rollout.bandit import POLICIES, BanditState, choose_arm
+from components.rollout.routing.bandit import POLICIES, BanditState, choose_arm
 from contracts.errors import RolloutError
 
 logger = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from components.processes import ModelServer, group_members, serve_model, stop_group
-from components.rollout.router_server import start_router
+from components.rollout.routing.server import start_router
 from contracts.errors import RolloutError, ServerProcessError
 
 RECORD_FILE = "servers.json"

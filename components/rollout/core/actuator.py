@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from components.rollout.render import DeploymentPlan
-from components.rollout.state import RolloutState
-from components.rollout.traffic import TrafficWindow
+from components.rollout.core.render import DeploymentPlan
+from components.rollout.core.state import RolloutState
+from components.rollout.core.traffic import TrafficWindow
 from contracts.errors import RolloutError
 
 

@@ -22,13 +22,13 @@ from datetime import UTC, datetime
 
 from components.images import serving_image
 from components.registry import Stage
-from components.rollout.actuator import Actuator, DeploymentConflict, MetricsSource, Observed
-from components.rollout.analysis import StepAnalysis, Verdict, analyse
-from components.rollout.config import RolloutConfig
-from components.rollout.ledger import Decision, DecisionKind, RolloutLedger
-from components.rollout.render import DeploymentPlan, ServedVersion
-from components.rollout.state import Phase, Request, RolloutState
-from components.rollout.strategy import Strategy, candidate_weights
+from components.rollout.core.actuator import Actuator, DeploymentConflict, MetricsSource, Observed
+from components.rollout.core.analysis import StepAnalysis, Verdict, analyse
+from components.rollout.core.config import RolloutConfig
+from components.rollout.core.ledger import Decision, DecisionKind, RolloutLedger
+from components.rollout.core.render import DeploymentPlan, ServedVersion
+from components.rollout.core.state import Phase, Request, RolloutState
+from components.rollout.core.strategy import Strategy, candidate_weights
 from contracts.errors import RolloutError
 from contracts.names import MODEL_NAME
 

@@ -22,14 +22,14 @@ from typing import Any
 from urllib.parse import unquote, urlencode, urlparse
 
 from components.processes import free_ports, group_members, stop_group
-from components.rollout.actuator import Observed
-from components.rollout.deployment_file import DeploymentFile
-from components.rollout.http_json import get_json
-from components.rollout.render import DeploymentPlan
-from components.rollout.routes import write_routes
-from components.rollout.server_pool import ServerPool, ServerSpec
-from components.rollout.state import RolloutState
-from components.rollout.traffic import TrafficWindow
+from components.rollout.core.actuator import Observed
+from components.rollout.core.http_json import get_json
+from components.rollout.core.render import DeploymentPlan
+from components.rollout.core.state import RolloutState
+from components.rollout.core.traffic import TrafficWindow
+from components.rollout.local.deployment_file import DeploymentFile
+from components.rollout.local.routes import write_routes
+from components.rollout.local.server_pool import ServerPool, ServerSpec
 from components.settings import PROJECT_ROOT
 from contracts.errors import RolloutError, ServerProcessError
 
@@ -139,7 +139,7 @@ class LocalActuator:
         command = [
             sys.executable,
             "-m",
-            "components.rollout.proxy",
+            "components.rollout.local.proxy",
             "--routes",
             str(self.folder / "routes.json"),
             "--port",

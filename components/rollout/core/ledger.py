@@ -18,7 +18,7 @@ from typing import Any
 
 from components.lineage import ActionRecord, ActionSpec, LineageStore
 from components.registry import ModelRegistry
-from components.rollout.state import RolloutState
+from components.rollout.core.state import RolloutState
 
 ROLLOUT_CONTEXT_TYPE = "Rollout"
 DECISION_TYPE = "RolloutDecision"

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from components.rollout.http_json import get_json
-from components.rollout.traffic import TrafficWindow, VersionWindow
+from components.rollout.core.http_json import get_json
+from components.rollout.core.traffic import TrafficWindow, VersionWindow
 from contracts.errors import RolloutError
 
 SCORE_BINS = 10

@@ -18,9 +18,9 @@ from typing import Any, NoReturn
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
-from components.rollout.actuator import DeploymentConflict, Observed
-from components.rollout.render import DeploymentPlan, render_seldon_deployment
-from components.rollout.state import REQUEST_KEY, RolloutState, parse_request
+from components.rollout.core.actuator import DeploymentConflict, Observed
+from components.rollout.core.render import DeploymentPlan, render_seldon_deployment
+from components.rollout.core.state import REQUEST_KEY, RolloutState, parse_request
 from contracts.errors import RolloutError
 
 GROUP = "machinelearning.seldon.io"

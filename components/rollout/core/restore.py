@@ -7,10 +7,10 @@ operator's change made between the read and the write is never overwritten.
 from __future__ import annotations
 
 from components.registry import ModelVersion
-from components.rollout.actuator import Actuator, DeploymentConflict
-from components.rollout.controller import DeploymentTarget
-from components.rollout.render import DeploymentPlan, ServedVersion
-from components.rollout.state import Phase
+from components.rollout.core.actuator import Actuator, DeploymentConflict
+from components.rollout.core.controller import DeploymentTarget
+from components.rollout.core.render import DeploymentPlan, ServedVersion
+from components.rollout.core.state import Phase
 from contracts.errors import RolloutError
 
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.rollout.traffic import DECISION_THRESHOLD, Exchange
+from components.rollout.core.traffic import DECISION_THRESHOLD, Exchange
 from contracts.errors import RolloutError
 
 Z_95 = 1.959963984540054

@@ -12,7 +12,7 @@ Layout, per strategy (``README.md`` shows each one rendered):
   to it and discards its answers).
 - ab: one predictor whose graph is a ``RANDOM_ABTEST`` ROUTER (Seldon's executor draws with ``ratioA``)
   over the two models.
-- bandit: one predictor whose graph is a ROUTER running ``components.rollout.router.BanditRouter``
+- bandit: one predictor whose graph is a ROUTER running ``components.rollout.routing.router.BanditRouter``
   from the serving image over the two models; its state is a SQLite file on a volume the router's
   replicas share, so the manifests include that PersistentVolumeClaim.
 
@@ -34,16 +34,16 @@ import yaml
 
 from components.images import serving_image
 from components.registry import ModelVersion
-from components.rollout.config import BanditConfig
-from components.rollout.crd import check_seldon_deployment
-from components.rollout.names import (
+from components.rollout.core.config import BanditConfig
+from components.rollout.core.crd import check_seldon_deployment
+from components.rollout.core.names import (
     check_dns_label,
     check_dns_subdomain,
     check_label_value,
     check_qualified_key,
     to_dns_label,
 )
-from components.rollout.strategy import Strategy, split
+from components.rollout.core.strategy import Strategy, split
 from contracts.errors import RolloutError
 from contracts.names import MODEL_CLASS, MODEL_NAME, ROUTER_CLASS, TRANSFORMER_CLASS
 

@@ -95,7 +95,7 @@ class Rollout:
     def __init__(
         self, settings: ProjectSettings, timeline: Timeline, checks: dict[str, Any], steps: dict[str, Any]
     ):
-        from components.rollout.local import LocalActuator
+        from components.rollout.local.actuator import LocalActuator
 
         self.settings = settings
         self.timeline = timeline
@@ -116,7 +116,7 @@ class Rollout:
     def serve(self, version: str) -> None:
         from components.lineage import open_store
         from components.registry import ModelRegistry
-        from components.rollout.render import DeploymentPlan, ServedVersion
+        from components.rollout.core.render import DeploymentPlan, ServedVersion
 
         with open_store(self.settings.metadata_uri) as store:
             served = ServedVersion.of(ModelRegistry(store).get(version))
@@ -134,10 +134,10 @@ class Rollout:
     def _run(self, candidate: str) -> None:
         from components.lineage import open_store
         from components.registry import ModelRegistry
-        from components.rollout.config import load_config
-        from components.rollout.controller import RolloutController
-        from components.rollout.ledger import RolloutLedger
-        from components.rollout.strategy import Strategy
+        from components.rollout.core.config import load_config
+        from components.rollout.core.controller import RolloutController
+        from components.rollout.core.ledger import RolloutLedger
+        from components.rollout.core.strategy import Strategy
 
         try:
             config = load_config().with_overrides(steps=self.steps, checks=self.checks)

@@ -178,9 +178,9 @@ def models_rollback(args: argparse.Namespace, settings: ProjectSettings) -> int:
 def _restore_cluster_deployment(args: argparse.Namespace, registry: ModelRegistry) -> None:
     """Sets the SeldonDeployment to the version a rollback restores, through the rollout actuator."""
     from components.images import serving_image
-    from components.rollout.controller import DeploymentTarget
-    from components.rollout.kubernetes_actuator import KubernetesActuator
-    from components.rollout.restore import check_restorable, restore
+    from components.rollout.core.controller import DeploymentTarget
+    from components.rollout.core.restore import check_restorable, restore
+    from components.rollout.kubernetes.actuator import KubernetesActuator
 
     actuator = KubernetesActuator.connect(name=args.name, namespace=args.namespace, context=args.context)
     expected = check_restorable(actuator)

@@ -22,14 +22,14 @@ from cli.output import format_table, print_json
 from components.images import serving_image
 from components.lineage import open_store
 from components.registry import ModelRegistry
-from components.rollout.ab_report import compare, read_traffic_log, render_markdown
-from components.rollout.actuator import Actuator, MetricsSource
-from components.rollout.config import DEFAULT_CONFIG_PATH, RolloutConfig, load_config
-from components.rollout.controller import DeploymentTarget, RolloutController
-from components.rollout.ledger import RolloutLedger
-from components.rollout.render import DeploymentPlan, ServedVersion, render_manifests, to_yaml
-from components.rollout.state import RolloutState
-from components.rollout.strategy import candidate_weights, parse_strategy
+from components.rollout.core.ab_report import compare, read_traffic_log, render_markdown
+from components.rollout.core.actuator import Actuator, MetricsSource
+from components.rollout.core.config import DEFAULT_CONFIG_PATH, RolloutConfig, load_config
+from components.rollout.core.controller import DeploymentTarget, RolloutController
+from components.rollout.core.ledger import RolloutLedger
+from components.rollout.core.render import DeploymentPlan, ServedVersion, render_manifests, to_yaml
+from components.rollout.core.state import RolloutState
+from components.rollout.core.strategy import candidate_weights, parse_strategy
 from components.settings import ProjectSettings
 from contracts.errors import ConfigError, RolloutError
 from contracts.names import MODEL_NAME
@@ -288,17 +288,17 @@ def _actuator(
     args: argparse.Namespace, settings: ProjectSettings, *, start_servers: bool = True
 ) -> Iterator[Any]:
     if not args.local:
-        from components.rollout.kubernetes_actuator import KubernetesActuator
+        from components.rollout.kubernetes.actuator import KubernetesActuator
 
         yield KubernetesActuator.connect(name=args.name, namespace=args.namespace, context=args.context)
         return
     folder = settings.state_dir / LOCAL_FOLDER
     if not start_servers:
-        from components.rollout.deployment_file import DeploymentFile
+        from components.rollout.local.deployment_file import DeploymentFile
 
         yield DeploymentFile(folder / "deployment.json")
         return
-    from components.rollout.local import LocalActuator
+    from components.rollout.local.actuator import LocalActuator
 
     actuator = LocalActuator(
         folder, port=getattr(args, "port", 0), request_log=settings.state_dir / "requests"
@@ -316,7 +316,7 @@ def _metrics(args: argparse.Namespace, actuator: Actuator) -> MetricsSource:
         raise RolloutError(
             "--prometheus URL is needed to judge steps in a cluster (or roll out with --local)"
         )
-    from components.rollout.prometheus import PrometheusMetrics
+    from components.rollout.kubernetes.prometheus import PrometheusMetrics
 
     return PrometheusMetrics(
         args.prometheus, deployment=args.name, namespace=args.namespace, namespace_label=args.namespace_label

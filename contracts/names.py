@@ -18,4 +18,4 @@ TFLITE_FILE = "model.tflite"
 # The Seldon Core classes a server or a SeldonDeployment names, by import path.
 MODEL_CLASS = "components.serving.model.FlightDelayModel"
 TRANSFORMER_CLASS = "components.features.transformer.FeatureTransformer"
-ROUTER_CLASS = "components.rollout.router.BanditRouter"
+ROUTER_CLASS = "components.rollout.routing.router.BanditRouter"

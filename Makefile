@@ -110,7 +110,7 @@ bench-monitoring: $(VENV)/.synced ## Production check: request log and feedback 
 bench-serving: $(SERVING_VENV)/.synced $(SAVEDMODEL_VENV)/.synced ## Serving: model floor, Seldon echo ceiling, served peak, rate sweep (~2 min)
 	$(SAVEDMODEL_VENV)/bin/python bench/bench_serving.py --json-out build/bench/serving.json
 
-bench-pipeline: env ## Wall time per step and for the whole pipeline on 1, 6 and 12 months (~10 min)
+bench-pipeline: env ## Per step start-up and work, whole-tree peak memory, CPU and AUC: 12 months fresh and warm, 6 and 1 month warm (~10 min)
 	$(PIPELINE_PY) bench/bench_pipeline.py
 
 bench-cli: $(VENV)/.synced ## Wall time of each read-only mlops command, a fresh process each (median of 5)

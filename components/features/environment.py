@@ -61,9 +61,14 @@ class FeatureEnvironment:
         extra = ["--start", start.isoformat()] if start else []
         return self.run("materialize", "--end", end.isoformat(), *extra)
 
-    def historical(self, entities: Path, out: Path) -> dict[str, Any]:
-        """Point-in-time features for the entity rows in a Parquet file, written to ``out``."""
-        return self.run("historical", "--entities", str(entities), "--out", str(out))
+    def historical(self, entities: Path, out: Path, chunk_rows: int | None = None) -> dict[str, Any]:
+        """Point-in-time features for the entity rows in a Parquet file, written to ``out``.
+
+        ``chunk_rows`` bounds the rows joined at once (the worker's default when None); the result does
+        not depend on it, only the worker's memory and time do.
+        """
+        extra = ["--chunk-rows", str(chunk_rows)] if chunk_rows is not None else []
+        return self.run("historical", "--entities", str(entities), "--out", str(out), *extra)
 
     def run(self, command: str, *args: str) -> dict[str, Any]:
         """Runs one worker command and returns what it printed.

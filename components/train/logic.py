@@ -83,6 +83,9 @@ def train_model(frame: pd.DataFrame, hyperparameters: HyperParameters | None = N
     check_labels(train_labels)
     train_inputs, validation_inputs = to_model_inputs(fitting), to_model_inputs(validation)
     stats = compute_feature_stats(fitting)
+    # Only the arrays above are used from here on: the frames (the window twice over, ~0.5 GB for a
+    # year) are released before TensorFlow makes its own copies, which bounds the step's peak memory.
+    del frame, fitting, validation
 
     _seed_everything(hyperparameters)
     model = build_model(stats, train_inputs, hyperparameters)

@@ -7,22 +7,22 @@ import shutil
 from pathlib import Path
 
 from cli.output import format_table, print_json
-from cli.run_summary import find_run, summarise_run
-from components.lineage import open_store
 from components.settings import PROJECT_ROOT, ProjectSettings
-from components.versioning import git_version
 from contracts.errors import ConfigError
 from contracts.names import MODEL_NAME
-from pipelines.local_runner import Runner, new_request_id, run_pipeline_locally
 
 
 def run(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from cli.run_summary import find_run, summarise_run
+    from components.lineage import open_store
     from components.time_order.logic import (
         TrainingWindow,
         check_file_after_window,
         describe_months,
         parse_months,
     )
+    from components.versioning import git_version
+    from pipelines.local_runner import Runner, new_request_id, run_pipeline_locally
     from pipelines.training import PIPELINE_NAME, continuous_training
 
     window = TrainingWindow(tuple(parse_months(args.months)))
@@ -69,6 +69,8 @@ def run(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 def batch_file_for_steps(data: Path, settings: ProjectSettings, runner: str) -> Path:
     """The batch file as the steps see it: containers see only the state folder, so it is copied there."""
+    from pipelines.local_runner import Runner
+
     data = data.resolve()
     if runner == Runner.SUBPROCESS or data.is_relative_to(settings.state_dir):
         return data
@@ -121,6 +123,8 @@ def schema_infer(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 
 def runs_list(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from components.lineage import open_store
+
     with open_store(settings.metadata_uri) as store:
         runs = store.list_runs()
     if args.json:
@@ -131,6 +135,8 @@ def runs_list(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 
 def runs_show(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from components.lineage import open_store
+
     with open_store(settings.metadata_uri) as store:
         executions = store.executions_of_run(args.run_id)
     if args.json:

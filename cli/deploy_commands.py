@@ -12,11 +12,14 @@ import dataclasses
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli.output import print_json
 from components.settings import ProjectSettings
-from pipelines import cluster_runs
+
+if TYPE_CHECKING:
+    from pipelines import cluster_runs
+
 
 # Importing pipelines.training costs seconds; the name is read from it only when a command runs.
 DEFAULT_PIPELINE = "continuous-training"
@@ -72,6 +75,7 @@ def _common_arguments(parser: argparse.ArgumentParser, *, trigger: str) -> None:
 
 
 def upload_and_run(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from pipelines import cluster_runs
     from pipelines.training import PIPELINE_NAME
 
     package = args.package or Path("build/pipelines") / f"{PIPELINE_NAME}.yaml"
@@ -89,6 +93,8 @@ def upload_and_run(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 
 def start_run(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from pipelines import cluster_runs
+
     client = cluster_runs.connect(args.host)
     version = cluster_runs.latest_version(client, args.pipeline)
     # The version name is derived from the spec, whose images are pinned by digest: it names the code.
@@ -97,6 +103,8 @@ def start_run(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 
 def _arguments(args: argparse.Namespace, settings: ProjectSettings, *, code_version: str) -> dict[str, Any]:
+    from pipelines import cluster_runs
+
     return cluster_runs.run_arguments(
         metadata_uri=settings.metadata_uri,
         code_version=code_version,
@@ -109,6 +117,8 @@ def _arguments(args: argparse.Namespace, settings: ProjectSettings, *, code_vers
 def _start(
     args: argparse.Namespace, client: Any, version: cluster_runs.PipelineVersion, arguments: dict[str, Any]
 ) -> cluster_runs.StartedRun:
+    from pipelines import cluster_runs
+
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return cluster_runs.start_run(
         client,
@@ -121,6 +131,8 @@ def _start(
 
 
 def _report(args: argparse.Namespace, run: cluster_runs.StartedRun) -> int:
+    from pipelines import cluster_runs
+
     if args.json:
         print_json(dataclasses.asdict(run))
     else:

@@ -7,23 +7,26 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli.output import print_json
-from components.experiments.compare import RunFacts, compare, render_html, render_text
-from components.experiments.parameters import DEFAULT_WINDOW, parameter_sets, valid_keys
-from components.experiments.records import experiment_runs, find_run, record_run
-from components.lineage import LineageStore, open_store
-from components.registry import ModelRegistry
 from components.settings import ProjectSettings
 from contracts.errors import ConfigError, MlopsError
 from contracts.names import MODEL_NAME
+
+if TYPE_CHECKING:
+    from components.experiments.compare import RunFacts
+    from components.lineage import LineageStore
+    from components.registry import ModelRegistry
+
 
 EXPERIMENTS_DIR = "experiments"
 
 
 def register_parsers(subparsers: Any) -> None:
     """Adds ``experiment run|compare|promote`` to the ``mlops`` subcommands."""
+    from components.experiments.parameters import DEFAULT_WINDOW, valid_keys
+
     experiment = subparsers.add_parser(
         "experiment", help="parameter sweeps on the production pipeline, compared and promoted"
     ).add_subparsers(dest="experiment_command", required=True)
@@ -68,7 +71,10 @@ def register_parsers(subparsers: Any) -> None:
 
 
 def experiment_run(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from components.experiments.parameters import parameter_sets
+    from components.experiments.records import record_run
     from components.experiments.sweep import pipeline_arguments
+    from components.lineage import open_store
     from components.settings import PROJECT_ROOT
     from components.triggers.guard import training_guard
     from components.versioning import git_version
@@ -120,6 +126,11 @@ def experiment_run(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 
 def experiment_compare(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from components.experiments.compare import compare, render_html, render_text
+    from components.experiments.records import experiment_runs
+    from components.lineage import open_store
+    from components.registry import ModelRegistry
+
     with open_store(settings.metadata_uri) as store:
         runs = experiment_runs(store, args.name)
         registry = ModelRegistry(store, model_name=args.model)
@@ -141,7 +152,10 @@ def experiment_compare(args: argparse.Namespace, settings: ProjectSettings) -> i
 
 def experiment_promote(args: argparse.Namespace, settings: ProjectSettings) -> int:
     from components.experiments.promotion import judge_candidate
+    from components.experiments.records import find_run
     from components.ingest.step import feature_store
+    from components.lineage import open_store
+    from components.registry import ModelRegistry
     from components.settings import PROJECT_ROOT
     from components.versioning import git_version
 
@@ -221,6 +235,7 @@ def experiment_promote(args: argparse.Namespace, settings: ProjectSettings) -> i
 def _registered(store: LineageStore, model: str, request_id: str) -> tuple[str, Any]:
     """The pipeline run of ``request_id`` and the version it registered (None when it registered none)."""
     from cli.run_summary import find_run as find_pipeline_run
+    from components.registry import ModelRegistry
 
     run_id = find_pipeline_run(store, request_id) or ""
     versions = [
@@ -230,6 +245,7 @@ def _registered(store: LineageStore, model: str, request_id: str) -> tuple[str, 
 
 
 def _facts(registry: ModelRegistry, version_name: str, trained: Mapping[str, Any]) -> RunFacts:
+    from components.experiments.compare import RunFacts
     from components.serving.backends import served_files
 
     version = registry.get(version_name)

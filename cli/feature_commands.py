@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from cli.output import format_table, print_json
-from components.features.environment import FeatureEnvironment
-from components.features.server import SERVER_RECORD_FILE, running_feature_server, start_feature_server
 from components.processes import group_members, stop_group
 from components.settings import PROJECT_ROOT, ProjectSettings
 from contracts.errors import ConfigError, FeatureStoreError
@@ -59,6 +57,8 @@ def register_parsers(subparsers: Any) -> None:
 
 
 def apply_command(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from components.features.environment import FeatureEnvironment
+
     result = FeatureEnvironment(repo=settings.feature_repo).apply(raw_data=args.raw_data)
     if args.json:
         print_json(result)
@@ -73,6 +73,7 @@ def apply_command(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 def materialize_command(args: argparse.Namespace, settings: ProjectSettings) -> int:
     from cli.run_summary import find_run
+    from components.features.environment import FeatureEnvironment
     from components.lineage import open_store
     from components.versioning import git_version
     from pipelines.features import feature_materialization
@@ -123,6 +124,8 @@ def _print_materialized(result: dict[str, Any], as_json: bool) -> int:
 
 
 def serve_command(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from components.features.server import SERVER_RECORD_FILE, running_feature_server, start_feature_server
+
     record_path = settings.state_dir / SERVER_RECORD_FILE
     if args.stop:
         return _stop(record_path, args.json)

@@ -11,15 +11,16 @@ import getpass
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli.output import format_table, print_json
-from components.lineage import LineageStore, open_store
-from components.registry import ModelRegistry, ModelVersion, Stage
-from components.registry.report import version_lineage
-from components.registry.report_text import render_lineage
 from components.settings import ProjectSettings
 from contracts.names import MODEL_NAME
+
+if TYPE_CHECKING:
+    from components.lineage import LineageStore
+    from components.registry import ModelRegistry, ModelVersion
+
 
 DEFAULT_ROLLBACK_REASON = "rolled back from the command line"
 
@@ -75,6 +76,8 @@ def register_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
 
 def models_list(args: argparse.Namespace, settings: ProjectSettings) -> int:
     """Prints every version of the model, oldest first, marking the one in production."""
+    from components.registry import Stage
+
     with _registry(args, settings) as (_, registry):
         versions = registry.list_versions()
     production = next((v.version for v in versions if v.stage is Stage.PRODUCTION), None)
@@ -195,6 +198,9 @@ def _restore_cluster_deployment(args: argparse.Namespace, registry: ModelRegistr
 
 def lineage(args: argparse.Namespace, settings: ProjectSettings) -> int:
     """Prints where a version came from: every upstream step with its data, parameters and timings."""
+    from components.registry.report import version_lineage
+    from components.registry.report_text import render_lineage
+
     with _registry(args, settings) as (store, registry):
         report = version_lineage(store, registry, args.version)
     if args.json:
@@ -213,6 +219,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def _registry(
     args: argparse.Namespace, settings: ProjectSettings, *, actor: str = "cli"
 ) -> Iterator[tuple[LineageStore, ModelRegistry]]:
+    from components.lineage import open_store
+    from components.registry import ModelRegistry
+
     with open_store(settings.metadata_uri) as store:
         yield (
             store,

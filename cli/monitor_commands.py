@@ -19,17 +19,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cli.output import format_table, print_json
-from components.lineage import open_store
 from components.settings import ProjectSettings
-from components.triggers.guard import LOCKS_DIR, record_request
-from components.triggers.kinds import TriggerKind, parse_kind
-from components.triggers.launch import LocalLauncher, RetrainRequest
-from components.triggers.lease import TrainingLease
-from components.triggers.ledger import LedgerEntry, TriggerLedger, as_json
-from components.triggers.policy import TriggerPolicy, load_policy
-from components.triggers.window import DEFAULT_AS_OF, data_window, newest_landed_month
 from contracts.errors import ConfigError
 from contracts.names import MODEL_NAME
+
+if TYPE_CHECKING:
+    from components.triggers.launch import RetrainRequest
+    from components.triggers.lease import TrainingLease
+    from components.triggers.ledger import LedgerEntry, TriggerLedger
+    from components.triggers.policy import TriggerPolicy
+
 
 if TYPE_CHECKING:  # the watcher imports TFDV and TensorFlow: only commands that watch pay for them
     from components.lineage import LineageStore
@@ -66,6 +65,8 @@ def _duration(text: str) -> float:
 
 def register_parsers(subparsers: Any) -> None:
     """Adds ``monitor``, ``watch`` and ``retrain`` to the ``mlops`` subcommands."""
+    from components.triggers.kinds import TriggerKind
+
     monitor = subparsers.add_parser(
         "monitor", help="production monitoring: check, feed back outcomes, trigger history"
     ).add_subparsers(dest="monitor_command", required=True, metavar="COMMAND")
@@ -203,7 +204,9 @@ def open_watcher(
     on_event: Callable[[Event], None] = lambda event: None,
 ) -> Iterator[Watcher]:
     """A watcher over the state folder's lineage store, configured from the command line."""
+    from components.lineage import open_store
     from components.monitoring.config import load_monitor_config
+    from components.triggers.policy import load_policy
 
     config = load_monitor_config()
     if getattr(args, "window_rows", None):
@@ -240,6 +243,9 @@ def local_watcher(
     thresholds and schema, and ``mlops retrain`` children in ``settings``' state folder unless
     ``launcher`` says otherwise."""
     from components.schema.logic import load_schema
+    from components.triggers.launch import LocalLauncher
+    from components.triggers.lease import TrainingLease
+    from components.triggers.ledger import TriggerLedger
     from components.triggers.watch import Watcher
     from components.validation.config import load_thresholds
 
@@ -268,6 +274,8 @@ def _say(event: Event) -> None:
 
 
 def monitor_check(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from components.triggers.guard import LOCKS_DIR
+
     quiet = args.json
     on_event = (lambda event: None) if quiet else _say
     if args.kfp_host:
@@ -327,6 +335,9 @@ def monitor_feedback(args: argparse.Namespace, settings: ProjectSettings) -> int
 
 
 def monitor_triggers(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from components.lineage import open_store
+    from components.triggers.ledger import TriggerLedger
+
     with open_store(settings.metadata_uri) as store:
         entries = TriggerLedger(store, args.model).state().entries[-args.last :]
     if args.json:
@@ -363,6 +374,7 @@ def _ledger_row(entry: LedgerEntry) -> dict[str, str]:
 
 def watch_loop(args: argparse.Namespace, settings: ProjectSettings) -> int:
     from components.monitoring.prometheus import MetricsServer
+    from components.triggers.guard import LOCKS_DIR
 
     with open_watcher(
         args, settings, lock_dir=settings.state_dir / LOCKS_DIR, monitor=not args.no_monitor, on_event=_say
@@ -410,7 +422,13 @@ def watch_loop(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 def retrain_run(args: argparse.Namespace, settings: ProjectSettings) -> int:
     from cli.run_summary import find_run, summarise_run
+    from components.lineage import open_store
     from components.settings import PROJECT_ROOT
+    from components.triggers.guard import LOCKS_DIR, record_request
+    from components.triggers.kinds import parse_kind
+    from components.triggers.lease import TrainingLease
+    from components.triggers.ledger import TriggerLedger, as_json
+    from components.triggers.policy import load_policy
     from components.versioning import git_version
     from pipelines.local_runner import new_request_id, run_pipeline_locally
     from pipelines.training import continuous_training
@@ -460,6 +478,8 @@ def retrain_run(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 
 def _window(args: argparse.Namespace, policy: TriggerPolicy, ledger: TriggerLedger) -> Any:
+    from components.triggers.window import DEFAULT_AS_OF, data_window, newest_landed_month
+
     months = args.window_months or policy.window_months
     data_file = ""
     as_of = args.as_of

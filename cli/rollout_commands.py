@@ -16,29 +16,27 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli.output import format_table, print_json
-from components.images import serving_image
-from components.lineage import open_store
-from components.registry import ModelRegistry
-from components.rollout.core.ab_report import compare, read_traffic_log, render_markdown
-from components.rollout.core.actuator import Actuator, MetricsSource
-from components.rollout.core.config import DEFAULT_CONFIG_PATH, RolloutConfig, load_config
-from components.rollout.core.controller import DeploymentTarget, RolloutController
-from components.rollout.core.ledger import RolloutLedger
-from components.rollout.core.render import DeploymentPlan, ServedVersion, render_manifests, to_yaml
-from components.rollout.core.state import RolloutState
-from components.rollout.core.strategy import candidate_weights, parse_strategy
 from components.settings import ProjectSettings
 from contracts.errors import ConfigError, RolloutError
 from contracts.names import MODEL_NAME
+
+if TYPE_CHECKING:
+    from components.registry import ModelRegistry
+    from components.rollout.core.actuator import Actuator, MetricsSource
+    from components.rollout.core.config import RolloutConfig
+    from components.rollout.core.state import RolloutState
+
 
 LOCAL_FOLDER = "rollout"
 
 
 def register_parsers(subparsers: Any) -> None:
     """Adds ``rollout`` and its subcommands to the ``mlops`` subcommands."""
+    from components.rollout.core.config import DEFAULT_CONFIG_PATH
+
     rollout = subparsers.add_parser(
         "rollout",
         help="canary, shadow, A/B and bandit rollouts judged on live traffic, with automatic promotion or rollback",
@@ -130,6 +128,12 @@ def _feature_server_argument(parser: argparse.ArgumentParser) -> None:
 
 def rollout_start(args: argparse.Namespace, settings: ProjectSettings) -> int:
     """Starts (or resumes) a rollout and reconciles it until it is promoted, rejected or aborted."""
+    from components.images import serving_image
+    from components.rollout.core.config import load_config
+    from components.rollout.core.controller import DeploymentTarget, RolloutController
+    from components.rollout.core.ledger import RolloutLedger
+    from components.rollout.core.strategy import parse_strategy
+
     strategy = parse_strategy(args.strategy)
     if args.local and args.feature_server_url:
         raise ConfigError(
@@ -220,6 +224,11 @@ def rollout_request(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 def rollout_render(args: argparse.Namespace, settings: ProjectSettings) -> int:
     """Prints (or writes) the manifests of a strategy for the production version and a candidate."""
+    from components.images import serving_image
+    from components.rollout.core.config import load_config
+    from components.rollout.core.render import DeploymentPlan, ServedVersion, render_manifests, to_yaml
+    from components.rollout.core.strategy import candidate_weights, parse_strategy
+
     strategy = parse_strategy(args.strategy)
     with _registry(args, settings) as (_, registry):
         main = registry.production()
@@ -249,6 +258,8 @@ def rollout_render(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 def rollout_report(args: argparse.Namespace, settings: ProjectSettings) -> int:
     """Writes the A/B analysis of the local rollout's traffic: per origin and carrier, with intervals."""
+    from components.rollout.core.ab_report import compare, read_traffic_log, render_markdown
+
     folder = settings.state_dir / LOCAL_FOLDER
     with _actuator(args, settings, start_servers=False) as actuator:
         state = actuator.observe().state
@@ -275,6 +286,9 @@ def rollout_report(args: argparse.Namespace, settings: ProjectSettings) -> int:
 
 @contextmanager
 def _registry(args: argparse.Namespace, settings: ProjectSettings) -> Iterator[tuple[Any, ModelRegistry]]:
+    from components.lineage import open_store
+    from components.registry import ModelRegistry
+
     with open_store(settings.metadata_uri) as store:
         actor = f"cli:{getpass.getuser()}"
         yield (

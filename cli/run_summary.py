@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli.output import format_table
-from components.lineage import ExecutionRecord, LineageStore
 from contracts.errors import LineageError
 from pipelines.local_runner import LocalRun
+
+if TYPE_CHECKING:
+    from components.lineage import ExecutionRecord, LineageStore
+
 
 REQUEST_ID_PARAMETER = "request_id"
 

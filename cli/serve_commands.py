@@ -9,16 +9,18 @@ import signal
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli.output import format_table, print_json
-from components.lineage import open_store
 from components.processes import group_members, running_server_record, serve_model, stop_group
-from components.registry import ModelRegistry, ModelVersion
 from components.serving.loadtest import PREDICTIONS_PATH, encode_payloads, run_load
 from components.settings import ProjectSettings
 from contracts.errors import ConfigError, ServerProcessError
 from contracts.names import MODEL_NAME
+
+if TYPE_CHECKING:
+    from components.registry import ModelVersion
+
 
 SERVER_FILE = "server.json"
 
@@ -90,6 +92,9 @@ class ServeOptions:
 
 
 def serve(args: argparse.Namespace, settings: ProjectSettings) -> int:
+    from components.lineage import open_store
+    from components.registry import ModelRegistry
+
     record_path = settings.state_dir / SERVER_FILE
     if args.stop:
         return _stop(record_path, args.json)

@@ -1,5 +1,10 @@
-"""Each bad batch a user brings makes `mlops run --data FILE` exit non-zero, naming the anomaly, with no
-model trained or registered."""
+"""Each bad batch a user brings is halted before training, naming the anomaly, with no model trained or
+registered.
+
+Every case of the catalogue goes through the steps a run chains for a user's file (ingest's copy of it, the
+validation step, the gate), in process; two of them, a bad value and a damaged file, also go through whole
+`mlops run --data FILE` runs, which show what the steps' chaining adds: the exit code, the summary naming
+the anomaly, no train or register step, an empty registry."""
 
 from __future__ import annotations
 
@@ -11,12 +16,17 @@ import pytest
 from default_data import default_months
 
 from cli.main import main
+from components.gate.logic import enforce
+from components.ingest.step import feature_store, materialise_batch
 from components.lineage import open_store
 from components.registry import ModelRegistry
 from components.settings import ProjectSettings
 from components.validation.catalogue import bad_data_case
+from components.validation.report import REPORT_FILE, read_report
+from components.validation.step import ValidationOutputs, validate_batch
+from contracts.errors import DataValidationHalt
 
-# The catalogue of the data-validation issue, one whole local run each.
+# The catalogue of the data-validation issue.
 ISSUE_CASES = (
     "missing-required-column",
     "unexpected-extra-column",
@@ -36,7 +46,31 @@ def july_sample() -> pd.DataFrame:
     return default_months([7]).sample(n=2_000, random_state=3).sort_index().reset_index(drop=True)
 
 
+# Whole runs: one bad value the schema catches, one file that cannot even be read.
+RUN_CASES = ("hour-27", "truncated-file")
+
+
 @pytest.mark.parametrize("name", ISSUE_CASES)
+def test_the_gate_halts_each_bad_batch_naming_the_anomaly(
+    name: str, july_sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    case = bad_data_case(name)
+    user_file = case.write(july_sample, tmp_path / "user" / "batch.csv")
+    batch_dir = tmp_path / "batch"
+    materialise_batch(batch_dir, months=[], features=feature_store(""), data_file=str(user_file))
+    outputs = ValidationOutputs(
+        *(tmp_path / part for part in ("stats", "stats.html", "stats.md", "report", "report.md"))
+    )
+
+    report = validate_batch(batch_dir, outputs, batch="new batch")
+
+    assert report.verdict == "halt"
+    with pytest.raises(DataValidationHalt, match="before training") as halted:
+        enforce(read_report(outputs.report_dir / REPORT_FILE))
+    assert f"{case.feature}: {case.anomaly_type}" in str(halted.value)
+
+
+@pytest.mark.parametrize("name", RUN_CASES)
 def test_bad_batch_halts_the_run_naming_the_anomaly(
     name: str,
     july_sample: pd.DataFrame,

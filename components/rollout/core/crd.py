@@ -18,8 +18,6 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from components.settings import PROJECT_ROOT
 from contracts.errors import RolloutError
 
@@ -38,6 +36,8 @@ def check_seldon_deployment(deployment: Mapping[str, Any], schema_path: Path = S
     Raises:
         RolloutError: naming every problem found, each with its path (``spec.predictors[1].traffic``).
     """
+    import jsonschema  # ~0.1 s of imports, paid only by the commands that check a deployment
+
     schema = _schema(schema_path)
     problems = [
         f"{_path(error.absolute_path)}: {error.message}"

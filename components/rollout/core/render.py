@@ -27,13 +27,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import yaml
 
 from components.images import serving_image
-from components.registry import ModelVersion
 from components.rollout.core.config import BanditConfig
 from components.rollout.core.crd import check_seldon_deployment
 from components.rollout.core.names import (
@@ -46,6 +45,9 @@ from components.rollout.core.names import (
 from components.rollout.core.strategy import Strategy, split
 from contracts.errors import RolloutError
 from contracts.names import MODEL_CLASS, MODEL_NAME, ROUTER_CLASS, TRANSFORMER_CLASS
+
+if TYPE_CHECKING:
+    from components.registry import ModelVersion
 
 API_VERSION = "machinelearning.seldon.io/v1"
 KIND = "SeldonDeployment"

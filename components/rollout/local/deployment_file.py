@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from components.registry import WriterLock
+from components.registry.lock import WriterLock
 from components.rollout.core.actuator import DeploymentConflict, Observed
 from components.rollout.core.render import DeploymentPlan, render_seldon_deployment
 from components.rollout.core.state import REQUEST_KEY, RolloutState, parse_request

@@ -1,7 +1,7 @@
 """The continuous-training loop through kfp.local, one scenario per registry.
 
 First model -> production; a worse candidate (shuffled labels) -> rejected with production unchanged;
-an over-budget candidate -> rejected; a better candidate -> promoted, then rolled back.
+an over-budget candidate -> rejected (its steps in process); a better candidate -> promoted, then rolled back.
 """
 
 from __future__ import annotations
@@ -16,15 +16,20 @@ from ct_support import run, seed_production
 from default_data import default_months
 
 from components.evaluate.blessing import load_verdict
+from components.evaluate.step import evaluate_step
+from components.infra_validate.step import infra_validate_step
 from components.ingest.batch_io import write_batch
-from components.lineage import open_store
-from components.registry import ModelRegistry
+from components.ingest.step import feature_store, materialise_batch
+from components.lineage import open_store, recorded_step
+from components.register.step import combine_blessing, register_version
+from components.registry import MODEL_VERSION_TYPE, ModelRegistry, version_properties
 from components.registry.report import version_lineage
 from components.settings import ProjectSettings
 from components.statistics.logic import read_statistics
 from components.validation.logic import read_anomalies
 from components.validation.report import ANOMALIES_FILE, REPORT_FILE, read_report
 from contracts.data_contract import FEATURE_NAMES, LABEL
+from contracts.names import MODEL_NAME
 
 
 @pytest.fixture
@@ -125,17 +130,48 @@ def test_worse_candidate_is_rejected_and_production_unchanged(
         assert registry.production().version == "v1"  # type: ignore[union-attr]
 
 
-def test_over_budget_candidate_is_rejected(with_production: ProjectSettings, tmp_path: Path) -> None:
+def test_over_budget_candidate_is_rejected(
+    with_production: ProjectSettings, june_model: Path, tmp_path: Path
+) -> None:
+    # The steps a run chains after training, in process (the whole chain runs in the scenario above): a
+    # candidate as good as production, so evaluation blesses it, that breaks the size budget.
     budgets = tmp_path / "tight.toml"
     budgets.write_text(
         "max_model_size_mb = 0.001\nmax_resident_memory_mb = 100000.0\nmax_p99_latency_ms = 10000.0\n"
         "latency_requests = 20\nbatch_rows = 8\n"
     )
-    outcome = run(with_production, infra_budgets_file=str(budgets))
-    assert outcome.succeeded, outcome.error
+    batch = tmp_path / "july"
+    materialise_batch(batch, months=[7], features=feature_store(str(with_production.feature_repo)))
+    evaluate_step(
+        june_model,
+        batch,
+        tmp_path / "evaluation",
+        tmp_path / "evaluation.md",
+        production_model_dir=june_model,
+    )
+    infra_validate_step(june_model, batch, tmp_path / "infra", tmp_path / "infra.md", budgets_path=budgets)
+    blessing = combine_blessing(tmp_path / "evaluation", tmp_path / "infra")
+    with recorded_step("register", with_production.metadata_uri, "over-budget", "test", "test-sha") as step:
+        properties = version_properties(
+            metrics=blessing.metrics, blessed=blessing.blessed, checks=blessing.checks
+        )
+        step.add_output("model_version", MODEL_VERSION_TYPE, uri=str(june_model), properties=properties)
+
+    version = register_version(
+        with_production.metadata_uri,
+        model_version_id=step.record.outputs[0].id,
+        model_name=MODEL_NAME,
+        promotion="production",
+        blessing=blessing,
+        registry_lock=with_production.registry_lock,
+        trigger="test",
+        run_id="over-budget",
+    )
+
+    assert str(version.stage) == "rejected"
     with open_store(with_production.metadata_uri) as store:
         registry = ModelRegistry(store)
-        candidate = registry.get("v2")
+        candidate = registry.get(version.version)
         assert str(candidate.stage) == "rejected"
         (size_check,) = [c for c in candidate.blessing_checks if c["name"] == "model size on disk (MB)"]
         assert not size_check["passed"] and size_check["value"] > 0.001

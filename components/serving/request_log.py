@@ -28,6 +28,7 @@ import atexit
 import contextlib
 import json
 import logging
+import math
 import os
 import socket
 import threading
@@ -154,10 +155,14 @@ def _write_whole(sink: int, data: bytes) -> None:
         raise
 
 
+# Built once: ``json.dumps`` with options builds a new encoder for every record.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False, default=str)
+
+
 def _line(record: Mapping[str, Any]) -> str:
     # A record that cannot be strict JSON must not fail the request: it becomes a line saying so.
     try:
-        return json.dumps(record, separators=(",", ":"), allow_nan=False, default=str) + "\n"
+        return _ENCODER.encode(record) + "\n"
     except (TypeError, ValueError, RecursionError) as exc:
         logger.warning("request log: unserialisable record: %s", exc)
         return (
@@ -166,8 +171,25 @@ def _line(record: Mapping[str, Any]) -> str:
 
 
 def utc_timestamp(seconds: float) -> str:
-    """A Unix time as ISO 8601 UTC with milliseconds and a ``Z``."""
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """A Unix time as ISO 8601 UTC with milliseconds (truncated, as ``isoformat`` does) and a ``Z``."""
+    # Rounded to microseconds as ``datetime.fromtimestamp`` does, so both give the same text.
+    fraction, integral = math.modf(seconds)
+    whole, micros = divmod(int(integral) * 1_000_000 + round(fraction * 1_000_000), 1_000_000)
+    # Every record formats a time; the date and time of day change once a second, so that part is
+    # kept (one tuple, replaced whole: threads that race only format it twice).
+    cached_second, prefix = _last_second
+    if whole != cached_second:
+        prefix = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        _set_last_second(whole, prefix)
+    return f"{prefix}{micros // 1000:03d}Z"
+
+
+_last_second: tuple[int, str] = (-1, "")
+
+
+def _set_last_second(whole: int, prefix: str) -> None:
+    global _last_second
+    _last_second = (whole, prefix)
 
 
 def served_record(
@@ -180,9 +202,6 @@ def served_record(
     protocol: str,
 ) -> dict[str, Any]:
     """The log record of an answered request: features as fed to the model (null for NaN), column-wise."""
-    features = {name: column.tolist() for name, column in batch.columns.items()}
-    for name in batch.with_missing:
-        features[name] = [None if value != value else value for value in features[name]]
     return {
         "ts": utc_timestamp(received),
         "request_id": request_id,
@@ -190,7 +209,7 @@ def served_record(
         "protocol": protocol,
         "outcome": "ok",
         "rows": len(probabilities),
-        "features": features,
+        "features": batch.plain_columns(),
         "predictions": probabilities.tolist(),
     }
 

@@ -21,7 +21,8 @@ cores with the server, equally for every measurement. One run takes about four m
 3. Rate sweep, backend x rate: p50/p99 at rising fractions of the ``echo*`` ceiling, until p99 breaks
    the budget, for the TFLite and the SavedModel backend (each step twice, the calmer run kept).
 
-Targets (from the serving issue): model peak >= 80% of the echo ceiling; p99 < 10 ms at half of it.
+Targets (from the serving issue): model peak >= 90% of the echo ceiling with the request log on; p99 < 10 ms
+at half of it.
 Both are reported against ``echo*``, the like-for-like ceiling, and the peak also against stock echo.
 """
 
@@ -63,6 +64,7 @@ EXAMPLE_SCHEMA = (
 )
 ATOMIC_ECHO_CLASS = "components.serving.echo_atomic.AtomicMetricsEchoModel"
 P99_BUDGET_MS = 10.0
+PEAK_TARGET = 0.9
 PEAK_SECONDS = 1.5
 PEAK_ROUNDS = 2
 STEP_SECONDS = 3.0
@@ -225,13 +227,16 @@ class Config:
         return DEFAULT_SERVING_VENV if self.backend == "tflite" else SAVEDMODEL_VENV
 
 
+# Each row differs from the one before it in one thing. The request log's cost is read beside the
+# best configuration (coalescing on): measured with coalescing off, as it once was, it mixed two changes.
 CONFIGS = (
     Config("SavedModel session", "session"),
     Config("TFLite core", "tflite"),
-    Config("- coalescing", "tflite", coalesce=False),
+    Config("- request log", "tflite", request_log=False),
+    Config("- coalescing", "tflite", request_log=False, coalesce=False),
+    Config("+ request log", "tflite", coalesce=False),
     Config("1 worker", "tflite", workers=1, coalesce=False),
     Config("3 workers x 4", "tflite", workers=3, threads=4, coalesce=False),
-    Config("- request log", "tflite", coalesce=False, request_log=False),
 )
 
 
@@ -392,7 +397,7 @@ def run(argv: list[str] | None, scratch: Path) -> int:
         half = min(steps, key=lambda step: abs(step.offered_rate - 0.5 * reference))
         print(
             f"   against the {name} ceiling ({reference:.0f}/s): model peak "
-            f"{peaks[best].achieved_rate / reference:.0%} (target >= 80%); p99 at {half.offered_rate:.0f}/s "
+            f"{peaks[best].achieved_rate / reference:.0%} (target >= {PEAK_TARGET:.0%}); p99 at {half.offered_rate:.0f}/s "
             f"(tflite) {half.latency_ms['p99']:.2f} ms (target < {P99_BUDGET_MS:.0f} ms)"
         )
     print(
@@ -478,15 +483,18 @@ def print_sweeps(sweeps: Mapping[str, tuple[Config, list[LoadResult]]], ceiling:
         f"\n3. Open-loop rate sweep, backend x rate; echo* ceiling {ceiling:.0f}/s; latency from each due time, best p99 of {STEP_RUNS} runs per step"
     )
     print(
+        "   lag p99: how late the load generator itself released requests (its own stalls, not the server's)"
+    )
+    print(
         f"   {'backend':<8} {'config':<20} {'offered /s':>10} {'of echo*':>8} {'achieved':>9} "
-        f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'errors':>6}"
+        f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'lag p99':>7} {'errors':>6}"
     )
     for backend, (config, steps) in sweeps.items():
         for step in steps:
             lat = step.latency_ms
             print(
                 f"   {backend:<8} {config.label:<20} {step.offered_rate:>10.0f} {step.offered_rate / ceiling:>8.0%} "
-                f"{step.achieved_rate:>9.0f} {lat['p50']:>7.2f} {lat['p99']:>7.2f} {lat['max']:>7.1f} {step.errors:>6}"
+                f"{step.achieved_rate:>9.0f} {lat['p50']:>7.2f} {lat['p99']:>7.2f} {lat['max']:>7.1f} {step.send_lag_ms['p99']:>7.2f} {step.errors:>6}"
             )
 
 

@@ -103,7 +103,7 @@ bench-validation: $(VENV)/.synced ## Statistics + validation time for 1, 6, 12 m
 bench-monitoring: $(VENV)/.synced ## Production check: request log and feedback reading, check time by window size
 	$(PIPELINE_PY) bench/bench_monitoring.py
 
-bench-serving: $(SERVING_VENV)/.synced $(SAVEDMODEL_VENV)/.synced ## Serving: model floor, Seldon echo ceiling, served peak, rate sweep (~2 min)
+bench-serving: $(SERVING_VENV)/.synced $(SAVEDMODEL_VENV)/.synced ## Serving: model floor, Seldon echo ceiling, served peak, rate sweep (~3 min)
 	$(SAVEDMODEL_VENV)/bin/python bench/bench_serving.py --json-out build/bench/serving.json
 
 bench-pipeline: env ## Wall time per step and for the whole pipeline on 1, 6 and 12 months (~10 min)

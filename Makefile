@@ -107,7 +107,7 @@ bench-validation: $(VENV)/.synced ## Statistics + validation time for 1, 6, 12 m
 bench-monitoring: $(VENV)/.synced ## Production check: request log and feedback reading, check time by window size
 	$(PIPELINE_PY) bench/bench_monitoring.py
 
-bench-serving: $(SERVING_VENV)/.synced $(SAVEDMODEL_VENV)/.synced ## Serving: model floor, Seldon echo ceiling, served peak, rate sweep (~2 min)
+bench-serving: $(SERVING_VENV)/.synced $(SAVEDMODEL_VENV)/.synced ## Serving: model floor, Seldon echo ceiling, served peak, rate sweep (~3 min)
 	$(SAVEDMODEL_VENV)/bin/python bench/bench_serving.py --json-out build/bench/serving.json
 
 bench-pipeline: env ## Per step start-up and work, whole-tree peak memory, CPU and AUC: 12 months fresh and warm, 6 and 1 month warm (~10 min)

@@ -68,6 +68,28 @@ class FeatureBatch:
             columns[name] = column
         return {name: columns[name] for name in self.names}
 
+    def plain_columns(self) -> dict[str, list[int | float | str | None]]:
+        """``columns`` as plain lists for the request log: None for NaN, in schema order.
+
+        Built with a handful of numpy calls whatever the row count and without ``cached_property``,
+        whose Python 3.11 lock is one per property for every instance: the request threads of a
+        worker queued on it when each built its log record through ``columns`` (seen in profiles).
+        """
+        values: dict[str, list[int | float | str | None]] = {}
+        if self.numeric_names:
+            gaps = np.isnan(self.numbers).any(axis=1).tolist()
+            floats = self.numbers.tolist()
+            whole = [i for i, integral in enumerate(self.integral) if integral and not gaps[i]]
+            ints = self.numbers[whole].astype(np.int64).tolist() if whole else []
+            for index, name in enumerate(self.numeric_names):
+                row = floats[index]
+                values[name] = [None if v != v else v for v in row] if gaps[index] else row
+            for index, column in zip(whole, ints, strict=True):
+                values[self.numeric_names[index]] = column
+        for name, strings in zip(self.string_names, self.strings, strict=True):
+            values[name] = list(strings)
+        return {name: values[name] for name in self.names}
+
     def number_matrix(self, names: Sequence[str], dtype: type = np.float32) -> np.ndarray:
         """The numeric features ``names`` as a C-contiguous (rows, len(names)) matrix of ``dtype``.
 

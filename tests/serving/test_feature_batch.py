@@ -71,3 +71,19 @@ def test_coalescing_over_batches_answers_each_request_its_own_rows(schema: Servi
     predictor = coalescing(RowIndex())
     request = parse_request({"jsonData": [dict(GOOD_RECORD, hour=5), dict(GOOD_RECORD, hour=6)]}, schema)
     np.testing.assert_array_equal(predictor.predict(request), [5.0, 6.0])
+
+
+def test_plain_columns_are_the_columns_as_lists_with_none_for_nan() -> None:
+    batch = _batch()
+    plain = batch.plain_columns()
+    assert list(plain) == list(batch.names)
+    assert plain == {
+        "carrier": ["UA", "", "AA"],
+        "day": [1, 2, 3],
+        "temp": [None, 3.5, 4.0],
+        "dest": ["ORD", "XNA", "ATL"],
+        "distance": [10, 20, 30],
+    }
+    assert all(type(value) is int for value in plain["day"])  # integral, no gap: ints as before
+    gap = FeatureBatch(2, ("day",), np.array([[np.nan, 2.0]]), (True,), (), ())
+    assert gap.plain_columns() == {"day": [None, 2.0]}  # integral with a gap stays float, as columns

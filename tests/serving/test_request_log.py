@@ -106,3 +106,14 @@ def test_a_full_disk_loses_whole_flushes_counted_and_the_writer_carries_on(tmp_p
     assert log._thread is not None and log._thread.is_alive()  # still writing: the disk may recover
     log.path.unlink()
     log.close()
+
+
+def test_timestamps_match_datetime_formatting() -> None:
+    from datetime import UTC, datetime
+
+    from components.serving.request_log import utc_timestamp
+
+    # Half-microsecond fractions and second boundaries are where a rounding difference would show.
+    for seconds in (0.0, 1.5, 59.9999996, 1172652265.4549994, 1796230781.300834, 1796230781.9995):
+        expected = datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
+        assert utc_timestamp(seconds) == expected.replace("+00:00", "Z")

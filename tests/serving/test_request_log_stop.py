@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from components.processes import serve_model
 from components.serving.loadtest import PREDICTIONS_PATH, LoadResult, run_load
-from components.serving.process import serve_model
 
 from .conftest import varied_records
 

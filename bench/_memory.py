@@ -1,14 +1,19 @@
-"""Peak resident memory of a process and all its descendants, sampled from /proc (Linux; no psutil).
+"""Peak memory of a process and all its descendants, sampled from /proc (Linux; no psutil).
 
-The pipeline's steps are child processes (kfp.local subprocesses, the features worker they start, the
-model server infra validation starts), so the memory a run needs is the sum over the whole tree at one
-instant, not any one process's peak. The sum counts pages shared between processes once per process
-(as ``ps``/``top`` do), so it errs high, never low.
+The pipeline's steps are child processes (kfp.local steps, the features worker they start, the model
+server infra validation starts), so the memory a run needs is the sum over the whole tree at one instant,
+not any one process's peak. Two sums are kept:
+
+- resident (RSS, as ``ps``/``top`` show it): counts a page shared by several processes once per process,
+  so it errs high. Steps forked from the warm step server share its imported libraries page for page,
+  and the resident sum counts those pages once per step alive, as if each had imported them itself.
+- proportional (PSS, ``/proc/PID/smaps_rollup``): a page shared by N processes counts 1/N in each, so
+  the sum over the tree is the memory the tree holds (what the machine must have), shared or not.
 
 Example:
     >>> with TreeMemorySampler() as sampler:  # doctest: +SKIP
     ...     run_something()
-    >>> sampler.peak_bytes()  # doctest: +SKIP
+    >>> sampler.peak_bytes(), sampler.peak_bytes(kind="rss")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -58,9 +63,23 @@ def resident_bytes(pid: int) -> int:
         return 0
 
 
-def tree_resident_bytes(root: int) -> int:
-    """The resident sets of ``root`` and all its descendants, summed at one instant."""
-    return sum(resident_bytes(pid) for pid in tree_pids(root))
+def proportional_bytes(pid: int) -> int:
+    """The proportional set size of one process (its private pages, plus each shared page divided by the
+    number of processes that map it); 0 when it has ended."""
+    try:
+        with (PROC / str(pid) / "smaps_rollup").open() as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        return 0
+    return 0
+
+
+def tree_bytes(root: int) -> tuple[int, int]:
+    """The resident and the proportional sizes of ``root`` and all its descendants, summed at one instant."""
+    pids = tree_pids(root)
+    return sum(resident_bytes(pid) for pid in pids), sum(proportional_bytes(pid) for pid in pids)
 
 
 class TreeMemorySampler:
@@ -74,7 +93,7 @@ class TreeMemorySampler:
     def __init__(self, root: int | None = None, interval: float = 0.15) -> None:
         self.root = os.getpid() if root is None else root
         self.interval = interval
-        self.samples: list[tuple[float, int]] = []  # (time.time(), bytes)
+        self.samples: list[tuple[float, int, int]] = []  # (time.time(), resident bytes, proportional bytes)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="tree-memory-sampler", daemon=True)
 
@@ -90,14 +109,16 @@ class TreeMemorySampler:
 
     def _sample(self) -> None:
         while not self._stop.is_set():
-            self.samples.append((time.time(), tree_resident_bytes(self.root)))
+            self.samples.append((time.time(), *tree_bytes(self.root)))
             self._stop.wait(self.interval)
 
-    def peak_bytes(self, start: float | None = None, end: float | None = None) -> int:
-        """The largest sample, over every sample or those taken within [start, end] (``time.time()``)."""
+    def peak_bytes(self, start: float | None = None, end: float | None = None, kind: str = "pss") -> int:
+        """The largest sample of ``kind`` (``pss`` or ``rss``), over every sample or those taken within
+        [start, end] (``time.time()``)."""
+        column = {"rss": 1, "pss": 2}[kind]
         values = [
-            size
-            for stamp, size in self.samples
-            if (start is None or stamp >= start) and (end is None or stamp <= end)
+            sample[column]
+            for sample in self.samples
+            if (start is None or sample[0] >= start) and (end is None or sample[0] <= end)
         ]
         return max(values, default=0)

@@ -9,12 +9,18 @@ Run: ``make bench-pipeline`` (or ``.venv/bin/python bench/bench_pipeline.py``). 
 | 12 months, warm | January-November | December | the same again: store built, retrieval kept, a production model |
 | 6 months, warm | January-June | July | the same |
 | 1 month, warm | June | July | the same |
+| 12 months, warm, subprocess runner | January-November | December | the same, every step a new interpreter |
+
+Every case but the last runs with the default runner (steps forked from the warm step server); the last
+is kfp.local's own subprocess runner, for comparison (``--runners`` changes which runners are measured).
 
 Steps run one after another. A step's "start-up" is the time from the previous step's end (the run's
 start for the first) to the start it recorded in ML Metadata: process start, imports, kfp's own work.
 "work" is what the step recorded in ML Metadata (its end minus its start). "peak MB" is the largest sum
-of the resident memory of this process and all its descendants (the steps, the features worker, the
-model server) sampled every 0.15 s over the run, or over the step's start-up and work. "AUC" is the
+of the proportional set sizes (PSS) of this process and all its descendants (the step server, the steps,
+the features worker, the model server) sampled every 0.15 s over the run, or over the step's start-up and
+work: the memory the tree holds. "rss MB" is the same for the resident sets, which count every shared page
+once per process that maps it (forked steps share the step server's imports), so it errs high. "AUC" is the
 candidate's on the new batch, as the evaluate step recorded it. "cpu s" is the user and system time of
 this process and all its descendants: other work on a shared machine stretches wall time far more than
 it does CPU time, so read wall times beside "load" (the 1-minute load average at the run's end).
@@ -36,7 +42,7 @@ from cli.output import format_table
 from cli.run_summary import find_run
 from components.lineage import ExecutionRecord, open_store
 from components.settings import ProjectSettings
-from pipelines.local_runner import run_pipeline_locally
+from pipelines.local_runner import Runner, run_pipeline_locally
 from pipelines.training import continuous_training
 
 SIZES: dict[str, dict[str, object]] = {
@@ -66,11 +72,13 @@ class RunMeasure:
         return None
 
 
-def run_case(case: str, arguments: dict[str, object], settings: ProjectSettings) -> RunMeasure:
+def run_case(
+    case: str, arguments: dict[str, object], settings: ProjectSettings, runner: Runner = Runner.FORKED
+) -> RunMeasure:
     with TreeMemorySampler() as sampler:
         started, cpu_before = time.time(), _cpu_seconds()
         outcome = run_pipeline_locally(
-            continuous_training, settings, {"code_version": "bench", **arguments}, quiet=True
+            continuous_training, settings, {"code_version": "bench", **arguments}, quiet=True, runner=runner
         )
         wall, cpu = time.time() - started, _cpu_seconds() - cpu_before
     if not outcome.succeeded:
@@ -101,6 +109,7 @@ def step_rows(measure: RunMeasure) -> list[dict[str, str]]:
                 "start-up s": f"{begin - previous_end:.1f}",
                 "work s": f"{step.duration_seconds:.1f}",
                 "peak MB": f"{measure.sampler.peak_bytes(previous_end, end) / MB:.0f}",
+                "rss MB": f"{measure.sampler.peak_bytes(previous_end, end, kind='rss') / MB:.0f}",
             }
         )
         previous_end = end
@@ -117,6 +126,7 @@ def summary_row(measure: RunMeasure) -> dict[str, str]:
         "work s": f"{work:.1f}",
         "cpu s": f"{measure.cpu_seconds:.1f}",
         "peak MB": f"{measure.sampler.peak_bytes() / MB:.0f}",
+        "rss MB": f"{measure.sampler.peak_bytes(kind='rss') / MB:.0f}",
         "AUC": f"{auc:.4f}" if auc is not None else "-",
         "steps": str(len(measure.steps)),
         "load": f"{measure.load:.1f}",
@@ -130,6 +140,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--no-fresh", action="store_true", help="skip the fresh run (needs --state-dir)")
     parser.add_argument(
+        "--runners",
+        nargs="+",
+        choices=[Runner.FORKED.value, Runner.SUBPROCESS.value],
+        default=[Runner.FORKED.value, Runner.SUBPROCESS.value],
+        help="the first runs every case; each other one runs the 12-month warm case, for comparison",
+    )
+    parser.add_argument(
         "--state-dir", type=Path, default=None, help="state folder to run in (default: a new temporary one)"
     )
     args = parser.parse_args(argv)
@@ -138,19 +155,26 @@ def main(argv: Sequence[str] | None = None) -> None:
         settings = ProjectSettings.resolve({}, state_dir)
         if args.no_fresh and not (settings.feature_repo / "feature_store.yaml").is_file():
             raise SystemExit(f"--no-fresh needs a state folder whose feature store is built: {state_dir}")
-        cases = [] if args.no_fresh else [("12 months, fresh", SIZES["12 months"])]
-        cases += [(f"{size}, warm", SIZES[size]) for size in args.sizes]
+        main_runner, *other_runners = (Runner(name) for name in args.runners)
+        cases = [] if args.no_fresh else [("12 months, fresh", SIZES["12 months"], main_runner)]
+        cases += [(f"{size}, warm", SIZES[size], main_runner) for size in args.sizes]
+        cases += [
+            (f"12 months, warm, {runner} runner", SIZES["12 months"], runner) for runner in other_runners
+        ]
         measures = []
-        for case, arguments in cases:
-            measure = run_case(case, arguments, settings)
+        for case, arguments, runner in cases:
+            measure = run_case(case, arguments, settings, runner)
             measures.append(measure)
             print(f"\n{case}: {measure.wall_seconds:.1f} s for the whole pipeline", flush=True)
-            print(format_table(step_rows(measure), ["step", "start-up s", "work s", "peak MB"]), flush=True)
+            print(
+                format_table(step_rows(measure), ["step", "start-up s", "work s", "peak MB", "rss MB"]),
+                flush=True,
+            )
     print("\nwhole pipeline")
     print(
         format_table(
             [summary_row(measure) for measure in measures],
-            ["case", "wall s", "start-up s", "work s", "cpu s", "peak MB", "AUC", "steps", "load"],
+            ["case", "wall s", "start-up s", "work s", "cpu s", "peak MB", "rss MB", "AUC", "steps", "load"],
         )
     )
 

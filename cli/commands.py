@@ -41,7 +41,7 @@ def run(args: argparse.Namespace, settings: ProjectSettings) -> int:
         "data_file": str(batch_file_for_steps(args.data, settings, args.runner)) if args.data else "",
     }
     if not args.json:
-        where = "locally" if args.runner == "subprocess" else "in the pipeline image (docker)"
+        where = "in the pipeline image (docker)" if args.runner == "docker" else "locally"
         print(
             f"running {PIPELINE_NAME} {where}: learns from months {describe_months(window.train_months)} of 2013, "
             f"new batch {new_batch}, drift reference month {window.drift_reference_month} "
@@ -72,7 +72,7 @@ def batch_file_for_steps(data: Path, settings: ProjectSettings, runner: str) -> 
     from pipelines.local_runner import Runner
 
     data = data.resolve()
-    if runner == Runner.SUBPROCESS or data.is_relative_to(settings.state_dir):
+    if runner != Runner.DOCKER or data.is_relative_to(settings.state_dir):
         return data
     if not data.is_file():
         raise ConfigError(f"no batch file at {data}")

@@ -45,9 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", action="store_true", help="show every step's log (kfp.local)")
     run.add_argument(
         "--runner",
-        choices=["subprocess", "docker"],
-        default="subprocess",
-        help="subprocess: steps in this environment (default); docker: steps in the pipeline image",
+        choices=["forked", "subprocess", "docker"],
+        default="forked",
+        help="forked: steps in this environment, each forked from an interpreter that has imported its "
+        "modules (default); subprocess: each step a new interpreter; docker: steps in the pipeline image",
     )
     run.set_defaults(handler=commands.run)
 

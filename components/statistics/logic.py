@@ -26,8 +26,12 @@ def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
     TFDV silently drops columns whose numpy kind it does not know (datetimes, for instance), fails on
     object columns mixing numbers and text, and turns a non-default index into a column called
     ``__index_level_0__``. Text in a numeric column must survive as text so validation can name it.
+    The frame given is left as it is; its numeric columns are shared, not copied.
     """
-    prepared = frame.reset_index(drop=True)
+    default_index = (
+        isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1
+    )
+    prepared = frame.copy(deep=False) if default_index else frame.reset_index(drop=True)
     for name in prepared.columns:
         values = prepared[name]
         if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
